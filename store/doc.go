@@ -1,0 +1,4 @@
+// Package store keeps a node's durable state in Pebble: batches of credential
+// digests and their anchoring progress. Every write that the node acknowledges
+// is synced before it returns; keys.go lists the whole key schema.
+package store

@@ -1,0 +1,40 @@
+package store
+
+// The key schema. Every key the store writes starts with one of these
+// prefixes; nothing else lives in the database.
+//
+//	b/<root:32>              batch record (JSON-encoded Batch)
+//	d/<root:32>              the batch's digests, in leaf order, concatenated (32 bytes each)
+//	s/<state:1><root:32>     index of batches by state (empty value)
+//	m/<name>                 node metadata (schema version, chain id, registry address)
+const (
+	prefixBatch      = 'b'
+	prefixDigests    = 'd'
+	prefixBatchState = 's'
+	prefixMeta       = 'm'
+)
+
+// schemaVersion is stored under m/schema; Open refuses a database written by
+// a newer schema.
+const schemaVersion = 1
+
+func batchKey(root [32]byte) []byte {
+	return append([]byte{prefixBatch, '/'}, root[:]...)
+}
+
+func digestsKey(root [32]byte) []byte {
+	return append([]byte{prefixDigests, '/'}, root[:]...)
+}
+
+func stateKey(state BatchState, root [32]byte) []byte {
+	return append([]byte{prefixBatchState, '/', byte(state)}, root[:]...)
+}
+
+// statePrefixBounds returns the iterator bounds of every state index key of state.
+func statePrefixBounds(state BatchState) (lower, upper []byte) {
+	return []byte{prefixBatchState, '/', byte(state)}, []byte{prefixBatchState, '/', byte(state) + 1}
+}
+
+func metaKey(name string) []byte {
+	return append([]byte{prefixMeta, '/'}, name...)
+}
