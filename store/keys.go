@@ -1,16 +1,22 @@
 package store
 
+import "encoding/binary"
+
 // The key schema. Every key the store writes starts with one of these
 // prefixes; nothing else lives in the database.
 //
 //	b/<root:32>              batch record (JSON-encoded Batch)
 //	d/<root:32>              the batch's digests, in leaf order, concatenated (32 bytes each)
 //	s/<state:1><root:32>     index of batches by state (empty value)
+//	c/<digest:32>            credential record (JSON-encoded Credential)
+//	q/<seq:8>                the pending queue: digests waiting for a batch, in arrival order
 //	m/<name>                 node metadata (schema version, chain id, registry address)
 const (
 	prefixBatch      = 'b'
 	prefixDigests    = 'd'
 	prefixBatchState = 's'
+	prefixCredential = 'c'
+	prefixQueue      = 'q'
 	prefixMeta       = 'm'
 )
 
@@ -38,3 +44,14 @@ func statePrefixBounds(state BatchState) (lower, upper []byte) {
 func metaKey(name string) []byte {
 	return append([]byte{prefixMeta, '/'}, name...)
 }
+
+func credentialKey(digest [32]byte) []byte {
+	return append([]byte{prefixCredential, '/'}, digest[:]...)
+}
+
+func queueKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{prefixQueue, '/'}, seq)
+}
+
+// queueBounds are the iterator bounds of the whole pending queue.
+var queueLower, queueUpper = []byte{prefixQueue, '/'}, []byte{prefixQueue, '/' + 1}

@@ -43,6 +43,9 @@ type Store struct {
 	// mu serialises read-modify-write updates of batch records so that the
 	// state index never disagrees with the record.
 	mu sync.Mutex
+
+	queue    queue
+	stripeMu [stripes]sync.Mutex
 }
 
 // Open opens or creates the store in cfg.Dir.
@@ -64,6 +67,10 @@ func Open(cfg Config) (*Store, error) {
 	}
 	s := &Store{db: db}
 	if err := s.checkSchema(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadQueue(); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -1,0 +1,201 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Credential is the node's record of a submitted credential. Whether it is
+// anchored is its batch's state: the record only says which batch and leaf.
+type Credential struct {
+	Digest      [32]byte  `json:"digest"`
+	Issuer      string    `json:"issuer"`
+	SubmittedAt time.Time `json:"submittedAt"`
+	// Batched is false while the credential waits in the pending queue.
+	Batched   bool     `json:"batched"`
+	BatchRoot [32]byte `json:"batchRoot"`
+	LeafIndex uint64   `json:"leafIndex"`
+}
+
+// queue is the in-memory view of the pending queue's sequence numbers.
+type queue struct {
+	mu   sync.Mutex
+	next uint64 // the sequence number of the next queued digest
+}
+
+// stripes serialise the check-then-write of one digest without serialising
+// different digests, so that concurrent submissions still share WAL syncs.
+const stripes = 256
+
+func (s *Store) stripe(d [32]byte) *sync.Mutex { return &s.stripeMu[d[0]] }
+
+// loadQueue recovers the next sequence number from the last queued entry.
+func (s *Store) loadQueue() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: queueLower, UpperBound: queueUpper})
+	if err != nil {
+		return fmt.Errorf("store: iterate queue: %w", err)
+	}
+	defer it.Close()
+	if it.Last() {
+		k := it.Key()
+		if len(k) != len(queueLower)+8 {
+			return fmt.Errorf("%w: queue key %x", ErrCorrupt, k)
+		}
+		s.queue.next = binary.BigEndian.Uint64(k[len(queueLower):]) + 1
+	}
+	return nil
+}
+
+// AddCredential durably records a submitted credential and queues its digest
+// for the next batch. A digest already recorded is the same credential:
+// AddCredential then returns the existing record and created false, and
+// queues nothing.
+func (s *Store) AddCredential(digest [32]byte, issuer string, at time.Time) (rec *Credential, created bool, err error) {
+	if s.db == nil {
+		return nil, false, ErrClosed
+	}
+	mu := s.stripe(digest)
+	mu.Lock()
+	defer mu.Unlock()
+	if rec, err := s.Credential(digest); err == nil {
+		return rec, false, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, false, err
+	}
+	rec = &Credential{Digest: digest, Issuer: issuer, SubmittedAt: at.UTC()}
+	enc, err := json.Marshal(rec)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: encode credential: %w", err)
+	}
+	s.queue.mu.Lock()
+	seq := s.queue.next
+	s.queue.next++
+	s.queue.mu.Unlock()
+	wb := s.db.NewBatch()
+	defer wb.Close()
+	if err := wb.Set(credentialKey(digest), enc, nil); err != nil {
+		return nil, false, err
+	}
+	if err := wb.Set(queueKey(seq), digest[:], nil); err != nil {
+		return nil, false, err
+	}
+	// Pebble groups the WAL syncs of concurrent commits, so many
+	// submissions in flight share one fsync.
+	if err := wb.Commit(pebble.Sync); err != nil {
+		return nil, false, fmt.Errorf("store: add credential: %w", err)
+	}
+	return rec, true, nil
+}
+
+// Credential returns the record of a digest, or ErrNotFound.
+func (s *Store) Credential(digest [32]byte) (*Credential, error) {
+	data, err := s.get(credentialKey(digest))
+	if err != nil {
+		return nil, err
+	}
+	var c Credential
+	if err := decodeJSON(data, &c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// QueuedDigest is a digest in the pending queue.
+type QueuedDigest struct {
+	Seq    uint64
+	Digest [32]byte
+}
+
+// Pending returns up to limit digests from the head of the pending queue,
+// oldest first, and the total number queued is not computed here; see
+// PendingCount.
+func (s *Store) Pending(limit int) ([]QueuedDigest, error) {
+	if s.db == nil {
+		return nil, ErrClosed
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: queueLower, UpperBound: queueUpper})
+	if err != nil {
+		return nil, fmt.Errorf("store: iterate queue: %w", err)
+	}
+	defer it.Close()
+	var out []QueuedDigest
+	for it.First(); it.Valid() && len(out) < limit; it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(k) != len(queueLower)+8 || len(v) != 32 {
+			return nil, fmt.Errorf("%w: queue entry %x", ErrCorrupt, k)
+		}
+		q := QueuedDigest{Seq: binary.BigEndian.Uint64(k[len(queueLower):])}
+		copy(q.Digest[:], v)
+		out = append(out, q)
+	}
+	return out, it.Error()
+}
+
+// CutBatch atomically turns queued digests into a batch: it stores the batch
+// (in BatchPending) with its digests in the order given, points each
+// credential at its batch and leaf, and removes the entries from the queue,
+// all in one synced write. A digest therefore leaves the queue exactly when
+// it joins a batch, and can never join two.
+func (s *Store) CutBatch(b *Batch, entries []QueuedDigest) error {
+	if s.db == nil {
+		return ErrClosed
+	}
+	if uint64(len(entries)) != b.Size || b.Size == 0 {
+		return fmt.Errorf("store: batch of size %d with %d digests", b.Size, len(entries))
+	}
+	b.State = BatchPending
+	rec, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("store: encode batch: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.get(batchKey(b.Root)); err == nil {
+		return fmt.Errorf("%w: batch %x", ErrExists, b.Root)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	wb := s.db.NewBatch()
+	defer wb.Close()
+	flat := make([]byte, 0, 32*len(entries))
+	for i, e := range entries {
+		c, err := s.Credential(e.Digest)
+		if err != nil {
+			return fmt.Errorf("store: queued digest %x: %w", e.Digest, err)
+		}
+		if c.Batched {
+			return fmt.Errorf("store: digest %x is already in batch %x", e.Digest, c.BatchRoot)
+		}
+		c.Batched, c.BatchRoot, c.LeafIndex = true, b.Root, uint64(i)
+		enc, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if err := wb.Set(credentialKey(e.Digest), enc, nil); err != nil {
+			return err
+		}
+		if err := wb.Delete(queueKey(e.Seq), nil); err != nil {
+			return err
+		}
+		flat = append(flat, e.Digest[:]...)
+	}
+	if err := wb.Set(batchKey(b.Root), rec, nil); err != nil {
+		return err
+	}
+	if err := wb.Set(digestsKey(b.Root), flat, nil); err != nil {
+		return err
+	}
+	if err := wb.Set(stateKey(b.State, b.Root), nil, nil); err != nil {
+		return err
+	}
+	if err := wb.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("store: cut batch: %w", err)
+	}
+	return nil
+}
