@@ -388,6 +388,8 @@ func (a *Anchorer) followSent(ctx context.Context, v *chainView, b *store.Batch)
 		return a.confirm(ctx, v, b, rcpt)
 	case err == nil:
 		return a.reverted(ctx, v, b)
+	case isIndexing(err):
+		return nil // the receipt exists but is not indexed yet; look next pass
 	case !errors.Is(err, ethereum.NotFound):
 		return fmt.Errorf("anchor: receipt of %x: %w", b.TxHash, err)
 	}
@@ -607,6 +609,13 @@ func (a *Anchorer) fees(ctx context.Context, v *chainView) (tip, feeCap *big.Int
 // chain. Nodes report it only as text.
 func isNonceTaken(err error) bool {
 	return strings.Contains(err.Error(), "nonce too low")
+}
+
+// isIndexing reports go-ethereum's answer for a receipt in a block whose
+// transactions are still being indexed, which it gives for a moment after
+// every block.
+func isIndexing(err error) bool {
+	return strings.Contains(err.Error(), "transaction indexing is in progress")
 }
 
 // isKnownTx reports a send refused because the node already has the

@@ -199,3 +199,20 @@ func (s *Store) CutBatch(b *Batch, entries []QueuedDigest) error {
 	}
 	return nil
 }
+
+// PendingCount counts the digests in the pending queue.
+func (s *Store) PendingCount() (int, error) {
+	if s.db == nil {
+		return 0, ErrClosed
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: queueLower, UpperBound: queueUpper})
+	if err != nil {
+		return 0, fmt.Errorf("store: iterate queue: %w", err)
+	}
+	defer it.Close()
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		n++
+	}
+	return n, it.Error()
+}

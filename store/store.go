@@ -137,6 +137,7 @@ func (p pebbleLogger) Infof(format string, args ...any) { p.l.Debug(fmt.Sprintf(
 func (p pebbleLogger) Errorf(format string, args ...any) {
 	p.l.Error(fmt.Sprintf(format, args...))
 }
+
 // Fatalf must not return (Pebble's contract): Pebble calls it only when the
 // database cannot go on, so the process exits as Pebble's default logger does.
 func (p pebbleLogger) Fatalf(format string, args ...any) {

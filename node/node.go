@@ -1,0 +1,338 @@
+package node
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/anchor/merkle"
+	"github.com/credanchor/credanchor/node/credential"
+	"github.com/credanchor/credanchor/store"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultMaxBatchSize = 10_000
+	DefaultMaxBatchWait = 5 * time.Second
+)
+
+var (
+	// ErrNotFound: the node has no record of the digest or batch.
+	ErrNotFound = errors.New("node: not found")
+	// ErrPending: the credential is known but its batch is not anchored yet.
+	ErrPending = errors.New("node: credential not anchored yet")
+)
+
+// Config configures a Node.
+type Config struct {
+	// Store is the node's open Pebble store. Required; the caller closes it
+	// after the node.
+	Store *store.Store
+	// Chain is the chain RPC. Required.
+	Chain anchor.Backend
+	// Registry is the consortium registry's address. Required.
+	Registry common.Address
+	// NodeKey signs anchor transactions. Required.
+	NodeKey *ecdsa.PrivateKey
+	// MaxBatchSize closes a batch when this many digests wait. Zero means
+	// DefaultMaxBatchSize.
+	MaxBatchSize int
+	// MaxBatchWait closes a batch when its oldest digest has waited this
+	// long. Zero means DefaultMaxBatchWait.
+	MaxBatchWait time.Duration
+	// Anchor tunes the anchorer; its Backend, Store, Registry and Key are
+	// set from the fields above.
+	Anchor anchor.Config
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Node accepts credentials, batches their digests, anchors the batches and
+// answers for them.
+type Node struct {
+	cfg      Config
+	st       *store.Store
+	anchorer *anchor.Anchorer
+	log      *slog.Logger
+	chainID  *big.Int
+	metrics  *Metrics
+	wake     chan struct{}
+	trees    *treeCache
+
+	mu      sync.Mutex
+	pending int // digests in the queue
+}
+
+// New checks cfg, reads the chain id and returns a Node; Run starts it.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	switch {
+	case cfg.Store == nil:
+		return nil, errors.New("node: Config.Store is required")
+	case cfg.Chain == nil:
+		return nil, errors.New("node: Config.Chain is required")
+	}
+	if cfg.MaxBatchSize <= 0 {
+		cfg.MaxBatchSize = DefaultMaxBatchSize
+	}
+	if cfg.MaxBatchWait <= 0 {
+		cfg.MaxBatchWait = DefaultMaxBatchWait
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	n := &Node{
+		cfg:     cfg,
+		st:      cfg.Store,
+		log:     cfg.Logger.With("component", "node"),
+		metrics: newMetrics(),
+		wake:    make(chan struct{}, 1),
+		trees:   newTreeCache(8),
+	}
+	acfg := cfg.Anchor
+	acfg.Backend, acfg.Store, acfg.Registry, acfg.Key = cfg.Chain, cfg.Store, cfg.Registry, cfg.NodeKey
+	if acfg.Logger == nil {
+		acfg.Logger = cfg.Logger
+	}
+	acfg.OnConfirmed = n.onConfirmed
+	acfg.OnReorged = n.onReorged
+	var err error
+	if n.anchorer, err = anchor.New(acfg); err != nil {
+		return nil, err
+	}
+	if n.chainID, err = cfg.Chain.ChainID(ctx); err != nil {
+		return nil, fmt.Errorf("node: chain id: %w", err)
+	}
+	queued, err := n.st.PendingCount()
+	if err != nil {
+		return nil, err
+	}
+	n.pending = queued
+	n.metrics.pending.Set(float64(queued))
+	return n, nil
+}
+
+// Metrics returns the node's Prometheus metrics.
+func (n *Node) Metrics() *Metrics { return n.metrics }
+
+// ChainID is the chain the node anchors on.
+func (n *Node) ChainID() *big.Int { return new(big.Int).Set(n.chainID) }
+
+// Registry is the registry contract's address.
+func (n *Node) Registry() common.Address { return n.cfg.Registry }
+
+// Run batches and anchors until ctx ends, and returns ctx's error.
+func (n *Node) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		n.anchorer.Run(ctx)
+	}()
+	err := n.batchLoop(ctx)
+	wg.Wait()
+	return err
+}
+
+// Submission is the answer to a submitted credential.
+type Submission struct {
+	Digest merkle.Hash
+	// Created is false when the digest was already known: the same
+	// credential submitted again.
+	Created bool
+	Record  *Record
+}
+
+// Submit durably records a credential and queues it for the next batch.
+// When it returns without error the credential survives a crash.
+func (n *Node) Submit(data []byte, form credential.Form) (*Submission, error) {
+	digest, err := credential.Digest(data, form)
+	if err != nil {
+		return nil, err
+	}
+	issuer := ""
+	if form == credential.FormJSON {
+		issuer = credential.Issuer(data)
+	}
+	rec, created, err := n.st.AddCredential(digest, issuer, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		n.metrics.submitted.Inc()
+		n.mu.Lock()
+		n.pending++
+		full := n.pending >= n.cfg.MaxBatchSize
+		n.metrics.pending.Set(float64(n.pending))
+		n.mu.Unlock()
+		if full {
+			n.kick()
+		}
+	}
+	r, err := n.record(rec)
+	if err != nil {
+		return nil, err
+	}
+	return &Submission{Digest: digest, Created: created, Record: r}, nil
+}
+
+func (n *Node) kick() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// State is a credential's state as users see it.
+type State string
+
+const (
+	StatePending  State = "pending"
+	StateAnchored State = "anchored"
+	StateFailed   State = "failed"
+)
+
+// Record is what the node knows of a credential.
+type Record struct {
+	Digest      merkle.Hash     `json:"digest"`
+	State       State           `json:"state"`
+	Issuer      string          `json:"issuer,omitempty"`
+	SubmittedAt time.Time       `json:"submittedAt"`
+	BatchRoot   *merkle.Hash    `json:"batchRoot,omitempty"`
+	LeafIndex   *uint64         `json:"leafIndex,omitempty"`
+	TxHash      *common.Hash    `json:"txHash,omitempty"`
+	BlockNumber uint64          `json:"blockNumber,omitempty"`
+	BlockTime   *time.Time      `json:"blockTime,omitempty"`
+	Member      *common.Address `json:"member,omitempty"`
+}
+
+// Credential returns the record of a digest, or ErrNotFound.
+func (n *Node) Credential(digest merkle.Hash) (*Record, error) {
+	rec, err := n.st.Credential(digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: credential %s", ErrNotFound, digest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return n.record(rec)
+}
+
+func (n *Node) record(rec *store.Credential) (*Record, error) {
+	r := &Record{Digest: rec.Digest, State: StatePending, Issuer: rec.Issuer, SubmittedAt: rec.SubmittedAt}
+	if !rec.Batched {
+		return r, nil
+	}
+	root, idx := merkle.Hash(rec.BatchRoot), rec.LeafIndex
+	r.BatchRoot, r.LeafIndex = &root, &idx
+	b, err := n.st.Batch(rec.BatchRoot)
+	if err != nil {
+		return nil, err
+	}
+	switch b.State {
+	case store.BatchConfirmed:
+		tx, member, bt := common.Hash(b.TxHash), common.Address(b.Member), b.BlockTime
+		r.State, r.TxHash, r.BlockNumber, r.BlockTime, r.Member = StateAnchored, &tx, b.BlockNumber, &bt, &member
+	case store.BatchFailed:
+		r.State = StateFailed
+	}
+	return r, nil
+}
+
+// Receipt returns the receipt of an anchored credential: ErrNotFound for an
+// unknown digest, ErrPending while its batch is not confirmed.
+func (n *Node) Receipt(digest merkle.Hash) (*anchor.Receipt, error) {
+	rec, err := n.st.Credential(digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: credential %s", ErrNotFound, digest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !rec.Batched {
+		return nil, fmt.Errorf("%w: %s waits for a batch", ErrPending, digest)
+	}
+	b, err := n.st.Batch(rec.BatchRoot)
+	if err != nil {
+		return nil, err
+	}
+	if b.State != store.BatchConfirmed {
+		return nil, fmt.Errorf("%w: batch %s is %v", ErrPending, merkle.Hash(b.Root), b.State)
+	}
+	tree, err := n.tree(b.Root)
+	if err != nil {
+		return nil, err
+	}
+	return anchor.NewReceipt(tree, rec.LeafIndex, digest, anchor.AnchorInfo{
+		ChainID:     n.chainID.Uint64(),
+		Contract:    n.cfg.Registry,
+		TxHash:      b.TxHash,
+		BlockNumber: b.BlockNumber,
+		Member:      b.Member,
+	})
+}
+
+// tree returns a batch's Merkle tree, rebuilt from its stored digests.
+func (n *Node) tree(root [32]byte) (*merkle.Tree, error) {
+	if t := n.trees.get(root); t != nil {
+		return t, nil
+	}
+	ds, err := n.st.BatchDigests(root)
+	if err != nil {
+		return nil, err
+	}
+	hs := make([]merkle.Hash, len(ds))
+	for i, d := range ds {
+		hs[i] = d
+	}
+	t, err := merkle.New(hs)
+	if err != nil {
+		return nil, err
+	}
+	if t.Root() != root {
+		return nil, fmt.Errorf("node: stored digests of batch %x rebuild root %s", root, t.Root())
+	}
+	n.trees.put(root, t)
+	return t, nil
+}
+
+// Batch returns a stored batch, or ErrNotFound.
+func (n *Node) Batch(root merkle.Hash) (*store.Batch, error) {
+	b, err := n.st.Batch(root)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: batch %s", ErrNotFound, root)
+	}
+	return b, err
+}
+
+// PendingCount is the number of digests waiting for a batch.
+func (n *Node) PendingCount() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.pending
+}
+
+func (n *Node) onConfirmed(b *store.Batch) {
+	n.metrics.anchored.Add(float64(b.Size))
+	n.metrics.batches.Inc()
+	n.metrics.gasSpent.Add(float64(b.GasUsed))
+	if !b.CreatedAt.IsZero() && !b.BlockTime.IsZero() {
+		n.metrics.anchorLatency.Observe(time.Since(b.CreatedAt).Seconds())
+	}
+}
+
+func (n *Node) onReorged(*store.Batch) {
+	n.metrics.reorgs.Inc()
+}
+
+func callMsg(to common.Address, data []byte) ethereum.CallMsg {
+	return ethereum.CallMsg{To: &to, Data: data}
+}
