@@ -55,10 +55,40 @@ type AnchorFacts struct {
 
 // Verify checks a credential against the chain: its digest, its inclusion
 // in an anchored batch (by the receipt given, or by the node's own record),
-// the anchor on chain, and the member that anchored it. Only an error of
-// the node itself (its store, the chain RPC) is returned as an error; every
-// verdict about the credential is a failed check.
+// the anchor on chain, and the member of this node's consortium that
+// anchored it. Only an error of the node itself (its store, the chain RPC)
+// is returned as an error; every verdict about the credential is a check.
 func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r *anchor.Receipt) (*Verification, error) {
+	if r == nil {
+		d, err := credential.Digest(data, form)
+		if err == nil {
+			own, err := n.Receipt(d)
+			switch {
+			case errors.Is(err, ErrNotFound):
+				return failedInclusion(d, form, "no receipt given and this node has no record of the credential"), nil
+			case errors.Is(err, ErrPending):
+				return failedInclusion(d, form, "the credential is known to this node but not anchored yet"), nil
+			case err != nil:
+				return nil, err
+			}
+			r = own
+		}
+	}
+	return Verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, r)
+}
+
+func failedInclusion(d [32]byte, form credential.Form, why string) *Verification {
+	v := &Verification{Digest: d}
+	v.pass(CheckDigest, "SHA-256 of the "+digestBasis(form)+" is "+merkle.Hash(d).String())
+	v.fail(CheckInclusion, why)
+	return v
+}
+
+// Verify checks a credential and its receipt with nothing but a chain RPC:
+// no node and no issuer. registry is the consortium's registry; zero means
+// the one the receipt names. Only a failure to reach the chain is an error;
+// every verdict about the credential is a check.
+func Verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.Address, data []byte, form credential.Form, r *anchor.Receipt) (*Verification, error) {
 	v := &Verification{}
 	d, err := credential.Digest(data, form)
 	if err != nil {
@@ -68,20 +98,9 @@ func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r 
 	digest := merkle.Hash(d)
 	v.Digest = digest
 	v.pass(CheckDigest, "SHA-256 of the "+digestBasis(form)+" is "+digest.String())
-
 	if r == nil {
-		own, err := n.Receipt(digest)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			v.fail(CheckInclusion, "no receipt given and this node has no record of the credential")
-			return v, nil
-		case errors.Is(err, ErrPending):
-			v.fail(CheckInclusion, "the credential is known to this node but not anchored yet")
-			return v, nil
-		case err != nil:
-			return nil, err
-		}
-		r = own
+		v.fail(CheckInclusion, "no receipt")
+		return v, nil
 	}
 	v.Receipt = r
 	if r.Digest != digest {
@@ -94,7 +113,14 @@ func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r 
 	}
 	v.pass(CheckInclusion, fmt.Sprintf("leaf %d of %d leads to root %s", r.LeafIndex, r.TreeSize, r.Root))
 
-	onChain, err := anchor.VerifyReceipt(ctx, n.cfg.Chain, r, digest)
+	if registryAddr == (common.Address{}) {
+		registryAddr = r.Contract
+	}
+	if r.Contract != registryAddr {
+		v.fail(CheckAnchored, fmt.Sprintf("the receipt names registry %s, not the consortium's %s", r.Contract, registryAddr))
+		return v, nil
+	}
+	onChain, err := anchor.VerifyReceipt(ctx, chain, r, digest)
 	switch {
 	case errors.Is(err, anchor.ErrNotAnchored), errors.Is(err, anchor.ErrWrongChain),
 		errors.Is(err, anchor.ErrMemberMismatch), errors.Is(err, anchor.ErrMalformedReceipt):
@@ -114,11 +140,7 @@ func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r 
 	v.pass(CheckAnchored, fmt.Sprintf("root anchored in block %d at %s, %d confirmations",
 		facts.BlockNumber, facts.BlockTime.Format(time.RFC3339), facts.Confirmations))
 
-	if r.Contract != n.cfg.Registry {
-		v.fail(CheckMember, fmt.Sprintf("anchored in registry %s, not this consortium's %s", r.Contract, n.cfg.Registry))
-		return v, nil
-	}
-	info, err := n.memberInfo(ctx, facts.Member)
+	info, err := memberInfo(ctx, chain, registryAddr, facts.Member)
 	if err != nil {
 		return nil, err
 	}
@@ -136,9 +158,9 @@ func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r 
 	return v, nil
 }
 
-func (n *Node) memberInfo(ctx context.Context, member common.Address) (registry.MemberInfoOutput, error) {
+func memberInfo(ctx context.Context, chain anchor.ChainReader, registryAddr, member common.Address) (registry.MemberInfoOutput, error) {
 	reg := registry.NewRegistry()
-	out, err := n.cfg.Chain.CallContract(ctx, callMsg(n.cfg.Registry, reg.PackMemberInfo(member)), nil)
+	out, err := chain.CallContract(ctx, callMsg(registryAddr, reg.PackMemberInfo(member)), nil)
 	if err != nil {
 		return registry.MemberInfoOutput{}, fmt.Errorf("node: memberInfo: %w", err)
 	}

@@ -54,7 +54,7 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			devnetCommand,
-			receiptCommand,
+			verifyCommand,
 		},
 	}
 }

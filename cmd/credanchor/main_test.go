@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
+	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
 )
@@ -62,7 +62,7 @@ func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 func TestHelpOnEveryCommand(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"devnet", "--help"}, {"receipt", "--help"}, {"receipt", "verify", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"devnet", "--help"}, {"verify", "--help"}} {
 		out, _, code := run(t, args...)
 		if code != 0 || !strings.Contains(out, "USAGE") {
 			t.Errorf("credanchor %s: exit %d, output %q", strings.Join(args, " "), code, out)
@@ -71,11 +71,11 @@ func TestHelpOnEveryCommand(t *testing.T) {
 }
 
 func TestEnvVarsNameFlags(t *testing.T) {
-	_, stderr, code := run(t, "--log.level", "loud", "receipt", "verify", "--rpc", "http://127.0.0.1:1", "x")
+	_, stderr, code := run(t, "--log.level", "loud", "verify", "--rpc", "http://127.0.0.1:1", "--receipt", "r", "x")
 	if code == 0 || !strings.Contains(stderr, "--log.level") {
 		t.Fatalf("bad --log.level: exit %d, stderr %q", code, stderr)
 	}
-	cmd := exec.Command(binary, "receipt", "verify", "x")
+	cmd := exec.Command(binary, "verify", "--receipt", "r", "x")
 	cmd.Env = append(os.Environ(), "CREDANCHOR_LOG_FORMAT=xml", "CREDANCHOR_RPC=http://127.0.0.1:1")
 	out, _ := cmd.CombinedOutput()
 	if !strings.Contains(string(out), `unknown format "xml"`) {
@@ -83,7 +83,15 @@ func TestEnvVarsNameFlags(t *testing.T) {
 	}
 }
 
-func TestReceiptVerify(t *testing.T) {
+// sampleCredentials are three credentials; the tests anchor their digests
+// in one batch.
+var sampleCredentials = []string{
+	`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:ada"}}`,
+	`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:bob"}}`,
+	"eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2lnbmF0dXJl",
+}
+
+func TestVerifyWithOnlyTheChain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	chain, err := testnet.New(ctx, testnet.Config{})
@@ -91,48 +99,69 @@ func TestReceiptVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer chain.Close()
-	receipt := anchoredReceipt(ctx, t, chain)
+	receipts, reg := anchoredReceipts(ctx, t, chain)
 	dir := t.TempDir()
-	good := filepath.Join(dir, "receipt.json")
-	writeJSON(t, good, receipt)
+	files := make([]string, len(sampleCredentials))
+	for i, c := range sampleCredentials {
+		files[i] = filepath.Join(dir, fmt.Sprintf("cred%d", i))
+		if err := os.WriteFile(files[i], []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		writeJSON(t, files[i]+".receipt", receipts[i])
+	}
+	rpc := chain.RPCURL()
+	for i := range files {
+		out, stderr, code := run(t, "verify", "--rpc", rpc, "--receipt", files[i]+".receipt", files[i])
+		if code != 0 || !strings.Contains(out, "\nverified\n") {
+			t.Fatalf("verify of credential %d: exit %d\n%s%s", i, code, out, stderr)
+		}
+		for _, check := range []string{"digest", "inclusion", "anchored-on-chain", "member"} {
+			if !strings.Contains(out, "PASS  "+check) {
+				t.Errorf("credential %d: no passing %s check in\n%s", i, check, out)
+			}
+		}
+	}
+	out, _, code := run(t, "verify", "--json", "--rpc", rpc, "--registry", reg.Hex(), "--receipt", files[0]+".receipt", files[0])
+	var v struct {
+		Verified bool
+		Anchor   struct{ MemberName string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &v) != nil || !v.Verified || v.Anchor.MemberName != "Example University" {
+		t.Fatalf("verify --json: exit %d\n%s", code, out)
+	}
 
-	out, stderr, code := run(t, "receipt", "verify", "--rpc", chain.RPCURL(), good)
-	if code != 0 {
-		t.Fatalf("verify of a good receipt: exit %d\n%s%s", code, out, stderr)
+	// One changed byte in the credential: the failing check is named.
+	tampered := filepath.Join(dir, "tampered")
+	if err := os.WriteFile(tampered, []byte(strings.Replace(sampleCredentials[0], "ada", "adb", 1)), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	var res receiptResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	out, _, code = run(t, "verify", "--rpc", rpc, "--receipt", files[0]+".receipt", tampered)
+	if code != 1 || !strings.Contains(out, "FAIL  inclusion") || !strings.Contains(out, "NOT verified") {
+		t.Fatalf("verify of a tampered credential: exit %d\n%s", code, out)
 	}
-	if !res.Verified || res.Member != receipt.Member.Hex() || res.BlockNumber != receipt.BlockNumber || res.Confirmations == 0 {
-		t.Fatalf("result = %+v", res)
+	// Another registry than the receipt's.
+	out, _, code = run(t, "verify", "--rpc", rpc, "--registry", "0x0000000000000000000000000000000000000001", "--receipt", files[0]+".receipt", files[0])
+	if code != 1 || !strings.Contains(out, "FAIL  anchored-on-chain") {
+		t.Fatalf("verify against another registry: exit %d\n%s", code, out)
 	}
-
-	// Another credential's digest: refused, with the reason.
-	other := merkle.Hash(sha256.Sum256([]byte("another credential")))
-	out, _, code = run(t, "receipt", "verify", "--rpc", chain.RPCURL(), "--digest", other.String(), good)
-	if code != 1 || !strings.Contains(out, `"verified": false`) || !strings.Contains(out, "digest does not match") {
-		t.Fatalf("verify with another digest: exit %d\n%s", code, out)
-	}
-
-	// A tampered receipt is a readable error, not a crash.
-	bad := filepath.Join(dir, "bad.json")
-	tampered := *receipt
-	tampered.LeafIndex++
-	writeJSON(t, bad, tampered)
-	_, stderr, code = run(t, "receipt", "verify", "--rpc", chain.RPCURL(), bad)
+	// A changed byte in the receipt is a readable error.
+	bad := filepath.Join(dir, "bad.receipt")
+	r := *receipts[0]
+	r.LeafIndex++
+	writeJSON(t, bad, r)
+	_, stderr, code := run(t, "verify", "--rpc", rpc, "--receipt", bad, files[0])
 	if code != 1 || !strings.Contains(stderr, "malformed receipt") {
-		t.Fatalf("verify of a tampered receipt: exit %d, stderr %q", code, stderr)
+		t.Fatalf("verify with a tampered receipt: exit %d, stderr %q", code, stderr)
 	}
-	_, stderr, code = run(t, "receipt", "verify", "--rpc", chain.RPCURL(), filepath.Join(dir, "missing.json"))
+	_, stderr, code = run(t, "verify", "--rpc", rpc, "--receipt", bad, filepath.Join(dir, "missing"))
 	if code != 1 || !strings.Contains(stderr, "no such file") {
 		t.Fatalf("verify of a missing file: exit %d, stderr %q", code, stderr)
 	}
 }
 
-// anchoredReceipt anchors a batch of three digests on chain and returns the
-// receipt of the middle one.
-func anchoredReceipt(ctx context.Context, t *testing.T, chain *testnet.DevChain) *anchor.Receipt {
+// anchoredReceipts anchors the sample credentials in one batch and returns
+// their receipts and the registry.
+func anchoredReceipts(ctx context.Context, t *testing.T, chain *testnet.DevChain) ([]*anchor.Receipt, common.Address) {
 	t.Helper()
 	member, nodeKey := chain.Keys()[0], chain.Keys()[1]
 	reg, err := anchor.DeployRegistry(ctx, chain.Client(), member, []anchor.Member{{
@@ -149,12 +178,24 @@ func anchoredReceipt(ctx context.Context, t *testing.T, chain *testnet.DevChain)
 		t.Fatal(err)
 	}
 	defer st.Close()
-	ds := []merkle.Hash{sha256.Sum256([]byte("a")), sha256.Sum256([]byte("b")), sha256.Sum256([]byte("c"))}
+	ds := make([]merkle.Hash, len(sampleCredentials))
+	raw := make([][32]byte, len(sampleCredentials))
+	for i, c := range sampleCredentials {
+		form := credential.FormJSON
+		if c[0] != '{' {
+			form = credential.FormJWT
+		}
+		d, err := credential.Digest([]byte(c), form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds[i], raw[i] = d, d
+	}
 	tree, err := merkle.New(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateBatch(&store.Batch{Root: tree.Root(), Size: 3, CreatedAt: time.Now()}, [][32]byte{ds[0], ds[1], ds[2]}); err != nil {
+	if err := st.CreateBatch(&store.Batch{Root: tree.Root(), Size: uint64(len(ds)), CreatedAt: time.Now()}, raw); err != nil {
 		t.Fatal(err)
 	}
 	a, err := anchor.New(anchor.Config{Backend: chain.Client(), Store: st, Registry: reg, Key: nodeKey})
@@ -170,13 +211,17 @@ func anchoredReceipt(ctx context.Context, t *testing.T, chain *testnet.DevChain)
 			t.Fatal(err)
 		}
 		if b.State == store.BatchConfirmed {
-			r, err := anchor.NewReceipt(tree, 1, ds[1], anchor.AnchorInfo{
-				ChainID: chain.ChainID().Uint64(), Contract: reg, TxHash: b.TxHash, BlockNumber: b.BlockNumber, Member: b.Member,
-			})
-			if err != nil {
-				t.Fatal(err)
+			var rs []*anchor.Receipt
+			for i, d := range ds {
+				r, err := anchor.NewReceipt(tree, uint64(i), d, anchor.AnchorInfo{
+					ChainID: chain.ChainID().Uint64(), Contract: reg, TxHash: b.TxHash, BlockNumber: b.BlockNumber, Member: b.Member,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rs = append(rs, r)
 			}
-			return r
+			return rs, reg
 		}
 		select {
 		case <-ctx.Done():

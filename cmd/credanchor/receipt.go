@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,11 +9,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/urfave/cli/v2"
 
 	"github.com/credanchor/credanchor/anchor"
-	"github.com/credanchor/credanchor/anchor/merkle"
+	"github.com/credanchor/credanchor/node"
+	"github.com/credanchor/credanchor/node/credential"
 )
 
 var (
@@ -23,9 +26,20 @@ var (
 		Category: catChain,
 		EnvVars:  envVars("rpc"),
 	}
-	digestFlag = &cli.StringFlag{
-		Name:  "digest",
-		Usage: "SHA-256 digest of the credential (hex); defaults to the receipt's own",
+	receiptFlag = &cli.PathFlag{
+		Name:     "receipt",
+		Usage:    "the credential's receipt (JSON)",
+		Required: true,
+	}
+	registryFlag = &cli.StringFlag{
+		Name:     "registry",
+		Usage:    "the consortium's registry address; the receipt must name it (default: trust the receipt's)",
+		Category: catChain,
+		EnvVars:  envVars("registry"),
+	}
+	jsonOutFlag = &cli.BoolFlag{
+		Name:  "json",
+		Usage: "print the verification as JSON",
 	}
 	timeoutFlag = &cli.DurationFlag{
 		Name:     "timeout",
@@ -35,50 +49,52 @@ var (
 	}
 )
 
-var receiptCommand = &cli.Command{
-	Name:  "receipt",
-	Usage: "work with credential receipts",
-	Subcommands: []*cli.Command{{
-		Name:      "verify",
-		Usage:     "verify a receipt against the chain alone, with no node and no issuer",
-		ArgsUsage: "RECEIPT.json",
-		Description: `Checks the receipt's inclusion path, then asks the registry contract (one
-eth_call) who anchored the root and in which block. Exits non-zero if the
-receipt does not verify.`,
-		Flags:  []cli.Flag{rpcFlag, digestFlag, timeoutFlag},
-		Action: verifyReceipt,
-	}},
+var verifyCommand = &cli.Command{
+	Name:      "verify",
+	Usage:     "verify a credential and its receipt with only a chain RPC: no node, no issuer",
+	ArgsUsage: "CREDENTIAL",
+	Description: `Computes the credential's digest (SHA-256 of its JCS form, or of a VC-JWT's
+compact form), checks the receipt's inclusion path, asks the registry contract
+(one eth_call) who anchored the root and in which block, and which consortium
+member that is. Prints every check; exits 1 when any fails.`,
+	Flags:  []cli.Flag{rpcFlag, receiptFlag, registryFlag, jsonOutFlag, timeoutFlag},
+	Action: verifyCredential,
 }
 
-// receiptResult is what `receipt verify` prints.
-type receiptResult struct {
-	Verified      bool   `json:"verified"`
-	Digest        string `json:"digest"`
-	Root          string `json:"root"`
-	Member        string `json:"member,omitempty"`
-	BlockNumber   uint64 `json:"blockNumber,omitempty"`
-	BlockTime     string `json:"blockTime,omitempty"`
-	Confirmations uint64 `json:"confirmations,omitempty"`
-	Error         string `json:"error,omitempty"`
+// readCredential reads a credential file: a JSON object, or a VC-JWT.
+func readCredential(path string) ([]byte, credential.Form, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		return data, credential.FormJSON, nil
+	}
+	return data, credential.FormJWT, nil
 }
 
-func verifyReceipt(c *cli.Context) error {
+func verifyCredential(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return errors.New("expected one argument: the receipt file")
+		return errors.New("expected one argument: the credential file")
 	}
-	data, err := os.ReadFile(c.Args().First())
+	data, form, err := readCredential(c.Args().First())
 	if err != nil {
 		return err
 	}
-	r, err := anchor.ParseReceipt(data)
+	raw, err := os.ReadFile(c.Path(receiptFlag.Name))
 	if err != nil {
-		return err
+		return fmt.Errorf("--receipt: %w", err)
 	}
-	digest := r.Digest
-	if s := c.String(digestFlag.Name); s != "" {
-		if digest, err = merkle.ParseHash(s); err != nil {
-			return fmt.Errorf("--digest: %w", err)
+	r, err := anchor.ParseReceipt(raw)
+	if err != nil {
+		return fmt.Errorf("--receipt: %w", err)
+	}
+	var reg common.Address
+	if s := c.String(registryFlag.Name); s != "" {
+		if !common.IsHexAddress(s) {
+			return fmt.Errorf("--registry: %q is not an address", s)
 		}
+		reg = common.HexToAddress(s)
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration(timeoutFlag.Name))
 	defer cancel()
@@ -87,25 +103,36 @@ func verifyReceipt(c *cli.Context) error {
 		return fmt.Errorf("dial %s: %w", c.String(rpcFlag.Name), err)
 	}
 	defer client.Close()
-
-	res := receiptResult{Digest: digest.String(), Root: r.Root.String()}
-	v, verr := anchor.VerifyReceipt(ctx, client, r, digest)
-	if verr == nil {
-		res.Verified = true
-		res.Member = v.Member.Hex()
-		res.BlockNumber = v.BlockNumber
-		res.BlockTime = time.Unix(int64(v.BlockTime), 0).UTC().Format(time.RFC3339)
-		res.Confirmations = v.Confirmations
-	} else {
-		res.Error = verr.Error()
-	}
-	enc := json.NewEncoder(c.App.Writer)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(res); err != nil {
+	v, err := node.Verify(ctx, client, reg, data, form, r)
+	if err != nil {
 		return err
 	}
-	if verr != nil {
-		return cli.Exit("receipt does not verify", 1)
+	if err := printVerification(c, v); err != nil {
+		return err
+	}
+	if !v.Verified {
+		return cli.Exit("", 1)
+	}
+	return nil
+}
+
+func printVerification(c *cli.Context, v *node.Verification) error {
+	if c.Bool(jsonOutFlag.Name) {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	for _, ch := range v.Checks {
+		mark := "PASS"
+		if !ch.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(c.App.Writer, "%s  %-18s %s\n", mark, ch.Check, ch.Detail)
+	}
+	if v.Verified {
+		fmt.Fprintln(c.App.Writer, "verified")
+	} else {
+		fmt.Fprintln(c.App.Writer, "NOT verified")
 	}
 	return nil
 }
