@@ -219,7 +219,7 @@ func (a *Anchorer) Run(ctx context.Context) error {
 // chainView is what one pass knows of the chain.
 type chainView struct {
 	head      *types.Header
-	finalized uint64 // zero when unknown or unused
+	finalized uint64         // zero when unknown or unused
 	member    common.Address // the member the node key anchors for
 	active    bool           // whether the key may anchor now
 	nonce     uint64
