@@ -10,14 +10,10 @@ import (
 	"testing"
 )
 
-// fixtures is the shared public test material, present beside the repo in
-// development and CI.
-const fixtures = "../../../shared/fixtures"
-
 // TestCanonicalMatchesRFC8785Vectors checks the JCS form against the
 // gowebpki/jcs test vectors (RFC 8785 inputs and expected outputs).
 func TestCanonicalMatchesRFC8785Vectors(t *testing.T) {
-	dir := filepath.Join(fixtures, "gowebpki-jcs", "testdata")
+	dir := filepath.Join("testdata", "jcs")
 	inputs, err := filepath.Glob(filepath.Join(dir, "input", "*.json"))
 	if err != nil || len(inputs) == 0 {
 		t.Fatalf("no JCS vectors in %s: %v", dir, err)
