@@ -170,10 +170,12 @@ func (n *Node) Submit(data []byte, form credential.Form) (*Submission, error) {
 		n.metrics.submitted.Inc()
 		n.mu.Lock()
 		n.pending++
-		full := n.pending >= n.cfg.MaxBatchSize
+		// The batcher sleeps while the queue is empty: the first digest
+		// starts the batch's clock, a full batch closes it.
+		wake := n.pending == 1 || n.pending >= n.cfg.MaxBatchSize
 		n.metrics.pending.Set(float64(n.pending))
 		n.mu.Unlock()
-		if full {
+		if wake {
 			n.kick()
 		}
 	}

@@ -133,6 +133,8 @@ func TestBatchesCloseBySizeAndByTime(t *testing.T) {
 	})
 	t.Run("time", func(t *testing.T) {
 		n, _ := e.start(ctx, t, t.TempDir(), 1000, 100*time.Millisecond)
+		// Let the batcher find the queue empty and go to sleep first.
+		time.Sleep(50 * time.Millisecond)
 		d := submit(t, n, 100)
 		r := waitAnchored(ctx, t, n, d)
 		b, err := n.Batch(*r.BatchRoot)
