@@ -3,57 +3,89 @@ package main
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/urfave/cli/v2"
 
 	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/contracts/registry"
+	"github.com/credanchor/credanchor/node"
+	"github.com/credanchor/credanchor/node/httpapi"
 	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
 )
 
+// Defaults of the devnet command.
+const (
+	DefaultDevnetDir  = "credanchor-devnet"
+	DefaultDevnetHTTP = "127.0.0.1:8080"
+	DefaultDevnetRPC  = "127.0.0.1:8545"
+)
+
 var (
-	datadirFlag = &cli.PathFlag{
-		Name:     "datadir",
-		Usage:    "directory of the dev chain, the node key and the Pebble store",
-		Value:    defaultDevnetDir(),
+	dataFlag = &cli.PathFlag{
+		Name:     "data",
+		Usage:    "directory of the dev chain, the node key, the issuer token and the Pebble store",
+		Value:    DefaultDevnetDir,
 		Category: catStorage,
-		EnvVars:  envVars("datadir"),
+		EnvVars:  envVars("data"),
 	}
-	rpcPortFlag = &cli.IntFlag{
-		Name:     "rpc.port",
-		Usage:    "JSON-RPC port of the dev chain on 127.0.0.1 (0: any free port)",
-		Value:    8545,
+	httpFlag = &cli.StringFlag{
+		Name:     "http",
+		Usage:    "loopback address of the node's HTTP API (port 0: any free port)",
+		Value:    DefaultDevnetHTTP,
+		Category: catAPI,
+		EnvVars:  envVars("http"),
+	}
+	devRPCFlag = &cli.StringFlag{
+		Name:     "rpc",
+		Usage:    "loopback address of the dev chain's JSON-RPC (port 0: any free port)",
+		Value:    DefaultDevnetRPC,
 		Category: catChain,
-		EnvVars:  envVars("rpc.port"),
+		EnvVars:  envVars("rpc"),
+	}
+	batchSizeFlag = &cli.IntFlag{
+		Name:     "batch.size",
+		Usage:    "close a batch when this many credentials wait",
+		Value:    node.DefaultMaxBatchSize,
+		Category: catNode,
+		EnvVars:  envVars("batch.size"),
+	}
+	batchWaitFlag = &cli.DurationFlag{
+		Name:     "batch.wait",
+		Usage:    "close a batch when its oldest credential has waited this long",
+		Value:    node.DefaultMaxBatchWait,
+		Category: catNode,
+		EnvVars:  envVars("batch.wait"),
 	}
 )
 
-func defaultDevnetDir() string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ".credanchor-devnet"
-	}
-	return filepath.Join(home, ".credanchor", "devnet")
-}
-
 var devnetCommand = &cli.Command{
 	Name:  "devnet",
-	Usage: "run a node on its own dev chain: nothing to install, state kept in --datadir",
-	Description: `Starts an in-process go-ethereum dev chain (Prague/Osaka rules) serving
-JSON-RPC on 127.0.0.1, deploys the consortium registry on first start with one
-member, authorises this node's key, opens the Pebble store and anchors batches.
-Stop it with Ctrl-C; start it again with the same --datadir to resume.`,
-	Flags:  []cli.Flag{datadirFlag, rpcPortFlag},
+	Usage: "run a node on its own dev chain: nothing to install, everything kept in --data",
+	Description: `Starts an in-process go-ethereum dev chain (Prague/Osaka rules, every block
+persisted so that even a SIGKILL loses nothing) serving JSON-RPC on --rpc,
+deploys the consortium registry on first start with this node's institution as
+its member, authorises the node key, and runs the node with its HTTP API on
+--http. Prints the addresses, the chain id, the contract and the issuer token,
+and writes them to devnet.json in --data. Ctrl-C stops it; the next start with
+the same --data continues the same chain and store.`,
+	Flags:  []cli.Flag{dataFlag, httpFlag, devRPCFlag, batchSizeFlag, batchWaitFlag},
 	Action: runDevnet,
 }
 
@@ -61,14 +93,34 @@ Stop it with Ctrl-C; start it again with the same --datadir to resume.`,
 // public dev key of testnet, never a secret.
 var devMember = anchor.Member{DID: "did:web:localhost", Name: "Devnet University"}
 
+// devnetInfo is devnet.json: what scripts need to talk to the devnet.
+type devnetInfo struct {
+	HTTP     string         `json:"http"`
+	RPC      string         `json:"rpc"`
+	ChainID  uint64         `json:"chainId"`
+	Contract common.Address `json:"contract"`
+	Token    string         `json:"token"`
+}
+
 func runDevnet(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	dir := c.Path(datadirFlag.Name)
+	dir := c.Path(dataFlag.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
+	rpcPort, err := loopbackPort(c.String(devRPCFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--rpc: %w", err)
+	}
+	if _, err := loopbackPort(c.String(httpFlag.Name)); err != nil {
+		return fmt.Errorf("--http: %w", err)
+	}
 	nodeKey, err := loadOrCreateKey(filepath.Join(dir, "nodekey"))
+	if err != nil {
+		return err
+	}
+	token, err := loadOrCreateToken(filepath.Join(dir, "token"))
 	if err != nil {
 		return err
 	}
@@ -79,7 +131,7 @@ func runDevnet(c *cli.Context) error {
 	chain, err := testnet.New(startCtx, testnet.Config{
 		DataDir:  filepath.Join(dir, "chain"),
 		Accounts: []common.Address{nodeAddr},
-		HTTPPort: c.Int(rpcPortFlag.Name),
+		HTTPPort: rpcPort,
 	})
 	if err != nil {
 		return fmt.Errorf("dev chain: %w", err)
@@ -92,51 +144,125 @@ func runDevnet(c *cli.Context) error {
 	}
 	defer st.Close()
 
-	memberKey := chain.Keys()[0]
-	reg, err := devnetRegistry(startCtx, chain, st, memberKey, nodeAddr)
+	reg, err := devnetRegistry(startCtx, chain, st, chain.Keys()[0], nodeAddr)
 	if err != nil {
 		return err
 	}
-	anc, err := anchor.New(anchor.Config{
-		Backend:  chain.Client(),
-		Store:    st,
-		Registry: reg,
-		Key:      nodeKey,
+	n, err := node.New(startCtx, node.Config{
+		Store:        st,
+		Chain:        chain.Client(),
+		Registry:     reg,
+		NodeKey:      nodeKey,
+		MaxBatchSize: c.Int(batchSizeFlag.Name),
+		MaxBatchWait: c.Duration(batchWaitFlag.Name),
+		Anchor:       anchor.Config{PollInterval: 200 * time.Millisecond},
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "credanchor devnet\n  chain RPC:  %s (chain id %s)\n  registry:   %s\n  member:     %s (%s)\n  node key:   %s\n  data dir:   %s\n",
-		chain.RPCURL(), chain.ChainID(), reg, crypto.PubkeyToAddress(memberKey.PublicKey), devMember.Name, nodeAddr, dir)
-	err = anc.Run(ctx)
-	if errors.Is(err, context.Canceled) {
-		slog.Info("devnet stopping")
-		return nil
+	api, err := httpapi.New(httpapi.Config{Node: n, IssuerTokens: []string{token}})
+	if err != nil {
+		return err
 	}
-	return err
+	srv, err := api.ListenAndServe(ctx, c.String(httpFlag.Name))
+	if err != nil {
+		return err
+	}
+	addr := srv.Addr()
+	info := devnetInfo{
+		HTTP:     "http://" + addr,
+		RPC:      chain.RPCURL(),
+		ChainID:  chain.ChainID().Uint64(),
+		Contract: reg,
+		Token:    token,
+	}
+	if err := writeJSONFile(filepath.Join(dir, "devnet.json"), info); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, `credanchor devnet
+  HTTP API:   %s
+  chain RPC:  %s (chain id %d)
+  registry:   %s
+  member:     %s (%s)
+  node key:   %s
+  token:      %s
+  data dir:   %s (devnet.json has all of the above)
+`, info.HTTP, info.RPC, info.ChainID, reg, crypto.PubkeyToAddress(chain.Keys()[0].PublicKey), devMember.Name, nodeAddr, token, dir)
+
+	runErr := make(chan error, 1)
+	go func() { runErr <- n.Run(ctx) }()
+	<-ctx.Done()
+	slog.Info("devnet stopping")
+	if err := srv.Wait(); err != nil {
+		slog.Warn("HTTP shutdown", slog.Any("error", err))
+	}
+	if err := <-runErr; err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }
 
-// devnetRegistry returns the registry recorded in the store, deploying it
-// and authorising the node key on the first start.
+// loopbackPort checks that addr is host:port on a loopback host and
+// returns the port.
+func loopbackPort(addr string) (int, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return 0, fmt.Errorf("%s is not a loopback address: the devnet serves only this machine", host)
+	}
+	return strconv.Atoi(port)
+}
+
+// devnetRegistry returns the devnet's registry with the node key
+// authorised, deploying and authorising as needed. It runs on every start,
+// because a dev chain killed with the process can lose its newest blocks,
+// and with them the registry or the authorisation when the devnet is young.
 func devnetRegistry(ctx context.Context, chain *testnet.DevChain, st *store.Store, memberKey *ecdsa.PrivateKey, nodeAddr common.Address) (common.Address, error) {
+	client := chain.Client()
+	var reg common.Address
 	if b, err := st.Meta("registry"); err == nil {
-		return common.BytesToAddress(b), nil
+		reg = common.BytesToAddress(b)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return common.Address{}, err
 	}
-	m := devMember
-	m.Address = crypto.PubkeyToAddress(memberKey.PublicKey)
-	reg, err := anchor.DeployRegistry(ctx, chain.Client(), memberKey, []anchor.Member{m}, 1)
+	if reg != (common.Address{}) {
+		code, err := client.CodeAt(ctx, reg, nil)
+		if err != nil {
+			return common.Address{}, err
+		}
+		if len(code) == 0 {
+			slog.Warn("the dev chain lost the registry; deploying it again", "address", reg)
+			reg = common.Address{}
+		}
+	}
+	if reg == (common.Address{}) {
+		m := devMember
+		m.Address = crypto.PubkeyToAddress(memberKey.PublicKey)
+		var err error
+		if reg, err = anchor.DeployRegistry(ctx, client, memberKey, []anchor.Member{m}, 1); err != nil {
+			return common.Address{}, err
+		}
+		if err := st.SetMeta("registry", reg.Bytes()); err != nil {
+			return common.Address{}, err
+		}
+		slog.Info("deployed registry", "address", reg)
+	}
+	r := registry.NewRegistry()
+	out, err := client.CallContract(ctx, ethereum.CallMsg{To: &reg, Data: r.PackKeyOf(nodeAddr)}, nil)
 	if err != nil {
 		return common.Address{}, err
 	}
-	if err := anchor.AuthorizeKey(ctx, chain.Client(), reg, memberKey, nodeAddr); err != nil {
+	k, err := r.UnpackKeyOf(out)
+	if err != nil {
 		return common.Address{}, err
 	}
-	if err := st.SetMeta("registry", reg.Bytes()); err != nil {
-		return common.Address{}, err
+	if k.State == 0 { // never authorised (or the authorisation was lost)
+		if err := anchor.AuthorizeKey(ctx, client, reg, memberKey, nodeAddr); err != nil {
+			return common.Address{}, err
+		}
 	}
-	slog.Info("deployed registry", "address", reg)
 	return reg, nil
 }
 
@@ -157,4 +283,35 @@ func loadOrCreateKey(path string) (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("node key %s: %w", path, err)
 	}
 	return key, nil
+}
+
+// loadOrCreateToken reads the issuer token, or creates a random one in a
+// file readable only by the owner.
+func loadOrCreateToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return string(b), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	var raw [24]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(raw[:])
+	return tok, os.WriteFile(path, []byte(tok), 0o600)
+}
+
+// writeJSONFile writes v to path, readable only by the owner.
+func writeJSONFile(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -13,6 +13,8 @@ import (
 
 // Flag categories, as go-ethereum groups its flags in --help.
 const (
+	catNode    = "NODE"
+	catAPI     = "HTTP API"
 	catChain   = "CHAIN"
 	catStorage = "STORAGE"
 	catLogging = "LOGGING"
@@ -54,7 +56,12 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			devnetCommand,
+			nodeCommand,
 			verifyCommand,
+			keysCommand,
+			contractCommand,
+			submitCommand,
+			receiptCommand,
 		},
 	}
 }

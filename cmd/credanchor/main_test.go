@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethclient"
 
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
@@ -242,40 +242,109 @@ func writeJSON(t *testing.T, path string, v any) {
 	}
 }
 
-// TestDevnet starts `credanchor devnet` as a newcomer would, checks the chain
-// it serves holds the registry with the node key authorised, and restarts it
-// on the same data dir: the registry is reused, not deployed again.
+// TestDevnet runs the README's first command as a newcomer would: start
+// `credanchor devnet`, submit a credential over HTTP with the printed token,
+// watch it get anchored, fetch its receipt, verify it with `credanchor verify`
+// against the devnet's chain, and restart on the same data dir: the same
+// chain, registry and credential are there.
 func TestDevnet(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "devnet")
 	first := startDevnet(t, dir)
-	client, err := ethclient.Dial(first.rpc)
+	info := readDevnetInfo(t, dir)
+	if info.HTTP != first.http || info.RPC != first.rpc || info.Contract != first.registry || info.Token == "" || info.ChainID != testnet.ChainID {
+		t.Fatalf("devnet.json = %+v, printed %+v", info, first)
+	}
+	for _, f := range []string{"nodekey", "token", "devnet.json"} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", f, st.Mode().Perm())
+		}
+	}
+
+	cred := sampleCredentials[0]
+	req, _ := http.NewRequest("POST", info.HTTP+"/v1/credentials", strings.NewReader(cred))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+info.Token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	code, err := client.CodeAt(ctx, first.registry, nil)
-	if err != nil || len(code) == 0 {
-		t.Fatalf("no registry code at %s: %v", first.registry, err)
+	var sub struct{ Digest, State string }
+	json.NewDecoder(resp.Body).Decode(&sub)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || sub.State != "pending" {
+		t.Fatalf("submit: %d %+v", resp.StatusCode, sub)
 	}
-	info, err := os.Stat(filepath.Join(dir, "nodekey"))
-	if err != nil {
-		t.Fatal(err)
+	receipt := pollReceipt(t, info.HTTP, sub.Digest)
+
+	files := t.TempDir()
+	credFile, receiptFile := filepath.Join(files, "cred.json"), filepath.Join(files, "receipt.json")
+	os.WriteFile(credFile, []byte(cred), 0o600)
+	os.WriteFile(receiptFile, receipt, 0o600)
+	out, stderr, code := run(t, "verify", "--rpc", info.RPC, "--receipt", receiptFile, credFile)
+	if code != 0 || !strings.Contains(out, "Devnet University") {
+		t.Fatalf("verify: exit %d\n%s%s", code, out, stderr)
 	}
-	if info.Mode().Perm() != 0o600 {
-		t.Errorf("node key file mode %v, want 0600", info.Mode().Perm())
-	}
-	client.Close()
 	first.stop(t)
 
 	second := startDevnet(t, dir)
 	if second.registry != first.registry {
 		t.Errorf("restart deployed a new registry %s, want %s", second.registry, first.registry)
 	}
+	info = readDevnetInfo(t, dir)
+	resp, err = http.Get(info.HTTP + "/v1/credentials/" + sub.Digest + "/receipt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("receipt after restart: %d", resp.StatusCode)
+	}
 	second.stop(t)
+}
+
+func readDevnetInfo(t *testing.T, dir string) devnetInfo {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "devnet.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info devnetInfo
+	if err := json.Unmarshal(data, &info); err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// pollReceipt asks the node for a receipt until it has one.
+func pollReceipt(t *testing.T, node, digest string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(node + "/v1/credentials/" + digest + "/receipt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return body
+		}
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("receipt: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no receipt within two minutes")
+	return nil
 }
 
 type devnetProc struct {
 	cmd      *exec.Cmd
+	http     string
 	rpc      string
 	registry common.Address
 	done     chan error
@@ -283,16 +352,27 @@ type devnetProc struct {
 
 func startDevnet(t *testing.T, dir string) *devnetProc {
 	t.Helper()
-	cmd := exec.Command(binary, "devnet", "--datadir", dir, "--rpc.port", "0")
+	cmd := exec.Command(binary, "devnet", "--data", dir, "--rpc", "127.0.0.1:0", "--http", "127.0.0.1:0", "--batch.wait", "100ms")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	logPath := filepath.Join(t.TempDir(), "devnet.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	logFile.Close()
+	stderr := logTail{logPath}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("devnet log:\n%s", stderr.String())
+		}
+	})
 	p := &devnetProc{cmd: cmd, done: make(chan error, 1)}
 	lines := make(chan string)
 	go func() {
@@ -301,17 +381,20 @@ func startDevnet(t *testing.T, dir string) *devnetProc {
 			lines <- sc.Text()
 		}
 		close(lines)
-		io.Copy(io.Discard, stdout)
 	}()
+	httpRe := regexp.MustCompile(`HTTP API:\s+(http://127\.0\.0\.1:\d+)`)
 	rpcRe := regexp.MustCompile(`chain RPC:\s+(http://127\.0\.0\.1:\d+)`)
 	regRe := regexp.MustCompile(`registry:\s+(0x[0-9a-fA-F]{40})`)
 	deadline := time.After(2 * time.Minute)
-	for p.rpc == "" || p.registry == (common.Address{}) {
+	for p.http == "" || p.rpc == "" || p.registry == (common.Address{}) {
 		select {
 		case line, ok := <-lines:
 			if !ok {
 				cmd.Wait()
 				t.Fatalf("devnet exited before it was ready:\n%s", stderr.String())
+			}
+			if m := httpRe.FindStringSubmatch(line); m != nil {
+				p.http = m[1]
 			}
 			if m := rpcRe.FindStringSubmatch(line); m != nil {
 				p.rpc = m[1]
@@ -344,4 +427,20 @@ func (p *devnetProc) stop(t *testing.T) {
 		p.cmd.Process.Kill()
 		t.Fatal("devnet did not stop within a minute of SIGINT")
 	}
+}
+
+func decodeJSONBody(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// logTail reads the end of a child's log file.
+type logTail struct{ path string }
+
+func (l logTail) String() string {
+	data, _ := os.ReadFile(l.path)
+	if len(data) > 8000 {
+		data = data[len(data)-8000:]
+	}
+	return string(data)
 }
