@@ -21,11 +21,18 @@ var (
 		Value:    DefaultKeyFile,
 		Category: catKeys,
 	}
-	// newKeystoreDirFlag has no environment variable: CREDANCHOR_KEYSTORE
-	// names the keystore FILE that signs, not a directory to create keys in.
+	// newKeystoreDirFlag and newPasswordFileFlag have no environment
+	// variables: CREDANCHOR_KEYSTORE names the keystore FILE that signs, not
+	// a directory to create keys in, and a CREDANCHOR_PASSWORD_FILE kept for
+	// signing must not make `keys new` refuse to write a hex key.
 	newKeystoreDirFlag = &cli.PathFlag{
 		Name:     "keystore",
 		Usage:    "create an encrypted go-ethereum keystore file in DIR instead of a hex file (with --password-file)",
+		Category: catKeys,
+	}
+	newPasswordFileFlag = &cli.PathFlag{
+		Name:     passwordFileFlag.Name,
+		Usage:    "FILE holding the new keystore's password (a trailing newline is ignored)",
 		Category: catKeys,
 	}
 	lightKDFFlag = &cli.BoolFlag{
@@ -51,7 +58,7 @@ var keysNewCommand = &cli.Command{
 as an encrypted keystore file in that directory, unlocked by the password in
 --password-file. Prints only the key's address, never the key; an existing
 --out file is never overwritten.`,
-	Flags:  []cli.Flag{keyOutFlag, newKeystoreDirFlag, passwordFileFlag, lightKDFFlag},
+	Flags:  []cli.Flag{keyOutFlag, newKeystoreDirFlag, newPasswordFileFlag, lightKDFFlag},
 	Action: newKey,
 }
 
@@ -75,8 +82,10 @@ func newKey(c *cli.Context) error {
 		}
 		return newKeystoreKey(c, dir)
 	}
-	if c.IsSet(passwordFileFlag.Name) || c.Bool(lightKDFFlag.Name) {
-		return fmt.Errorf("--%s and --%s go with --%s", passwordFileFlag.Name, lightKDFFlag.Name, newKeystoreDirFlag.Name)
+	// A password given for a hex key would be silently unused, leaving the
+	// user to believe the key is encrypted.
+	if c.IsSet(newPasswordFileFlag.Name) || c.Bool(lightKDFFlag.Name) {
+		return fmt.Errorf("--%s and --%s go with --%s", newPasswordFileFlag.Name, lightKDFFlag.Name, newKeystoreDirFlag.Name)
 	}
 	path := c.Path(keyOutFlag.Name)
 	key, err := crypto.GenerateKey()
@@ -104,16 +113,16 @@ func newKey(c *cli.Context) error {
 
 // newKeystoreKey creates a key in an encrypted keystore file in dir.
 func newKeystoreKey(c *cli.Context, dir string) error {
-	pwFile := c.Path(passwordFileFlag.Name)
+	pwFile := c.Path(newPasswordFileFlag.Name)
 	if pwFile == "" {
-		return fmt.Errorf("--%s needs --%s", newKeystoreDirFlag.Name, passwordFileFlag.Name)
+		return fmt.Errorf("--%s needs --%s", newKeystoreDirFlag.Name, newPasswordFileFlag.Name)
 	}
 	password, err := readPassword(pwFile)
 	if err != nil {
 		return err
 	}
 	if password == "" {
-		return fmt.Errorf("--%s: %s holds an empty password", passwordFileFlag.Name, pwFile)
+		return fmt.Errorf("--%s: %s holds an empty password", newPasswordFileFlag.Name, pwFile)
 	}
 	n, p := keystore.StandardScryptN, keystore.StandardScryptP
 	if c.Bool(lightKDFFlag.Name) {

@@ -100,6 +100,14 @@ func TestKeysNew(t *testing.T) {
 	if code != 0 || stdout != crypto.PubkeyToAddress(key.PublicKey).Hex()+"\n" {
 		t.Fatalf("keys address with CREDANCHOR_KEY: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+
+	// The variables that name a signing keystore do not turn `keys new`
+	// into a keystore command.
+	env := []string{"CREDANCHOR_KEYSTORE=" + path, "CREDANCHOR_PASSWORD_FILE=" + path}
+	second := filepath.Join(filepath.Dir(path), "second")
+	if _, stderr, code := runEnv(t, env, "keys", "new", "--out", second); code != 0 {
+		t.Fatalf("keys new with signing variables set: exit %d, stderr %q", code, stderr)
+	}
 }
 
 func TestKeysNewKeystore(t *testing.T) {

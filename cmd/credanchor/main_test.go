@@ -444,3 +444,9 @@ func (l logTail) String() string {
 	}
 	return string(data)
 }
+
+// digestOf is the credential digest of a JSON credential, as 0x-hex.
+func digestOf(cred string) (string, error) {
+	d, err := credential.Digest([]byte(cred), credential.FormJSON)
+	return merkle.Hash(d).String(), err
+}

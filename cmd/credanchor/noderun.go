@@ -53,9 +53,17 @@ var (
 		Category: catAPI,
 		EnvVars:  envVars("token-file"),
 	}
+	// nodeRPCFlag is --rpc without cli's own required check, which runs
+	// before --config is read.
+	nodeRPCFlag = &cli.StringFlag{
+		Name:     "rpc",
+		Usage:    "JSON-RPC URL of the chain that holds the registry (required)",
+		Category: catChain,
+		EnvVars:  envVars("rpc"),
+	}
 	registryReqFlag = &cli.StringFlag{
 		Name:     "registry",
-		Usage:    "address of the consortium registry",
+		Usage:    "address of the consortium registry (required)",
 		Category: catChain,
 		EnvVars:  envVars("registry"),
 	}
@@ -91,7 +99,7 @@ var nodeCommand = &cli.Command{
 anchors with the node key from --key (a 0600 hex key file) or --keystore with
 --password-file. Every flag can also come from a CREDANCHOR_* variable or from
 the JSON --config file.`,
-		Flags: append([]cli.Flag{configFlag, rpcFlag, registryReqFlag, nodeDataFlag, listenFlag, tokenFileFlag,
+		Flags: append([]cli.Flag{configFlag, nodeRPCFlag, registryReqFlag, nodeDataFlag, listenFlag, tokenFileFlag,
 			batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
 		Before: loadConfigFile,
 		Action: runNode,
@@ -161,6 +169,9 @@ func readTokens(path string) ([]string, error) {
 func runNode(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if c.String(nodeRPCFlag.Name) == "" {
+		return fmt.Errorf("--%s is required (flag, CREDANCHOR_RPC or --config)", nodeRPCFlag.Name)
+	}
 	regHex := c.String(registryReqFlag.Name)
 	if !common.IsHexAddress(regHex) {
 		return fmt.Errorf("--registry: %q is not an address", regHex)
@@ -180,7 +191,7 @@ func runNode(c *cli.Context) error {
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	client, err := ethclient.DialContext(dialCtx, c.String(rpcFlag.Name))
+	client, err := ethclient.DialContext(dialCtx, c.String(nodeRPCFlag.Name))
 	if err != nil {
 		return fmt.Errorf("--rpc: %w", err)
 	}

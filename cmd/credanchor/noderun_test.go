@@ -1,0 +1,219 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/anchor/merkle"
+	"github.com/credanchor/credanchor/store"
+	"github.com/credanchor/credanchor/testnet"
+)
+
+// nodeProc is a `credanchor node run` child process.
+type nodeProc struct {
+	cmd  *exec.Cmd
+	http string
+	done chan error
+}
+
+func startNode(t *testing.T, args ...string) *nodeProc {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"node", "run"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "node.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	logFile.Close()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("node log:\n%s", logTail{logPath}.String())
+		}
+	})
+	p := &nodeProc{cmd: cmd, done: make(chan error, 1)}
+	httpRe := regexp.MustCompile(`HTTP API:\s+(http://127\.0\.0\.1:\d+)`)
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := httpRe.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	select {
+	case p.http = <-found:
+	case err := <-p.done:
+		t.Fatalf("node exited before it was ready: %v\n%s", err, logTail{logPath}.String())
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatal("node not ready within a minute")
+	}
+	return p
+}
+
+// TestNodeRunOnGethSurvivesSIGKILL runs `credanchor node run` against a real
+// geth --dev that stays up, kills the node with SIGKILL while credentials
+// stream in, restarts it, and checks that every acknowledged credential is
+// anchored exactly once; then, with the node stopped, `credanchor verify`
+// proves one with nothing but geth's RPC.
+func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	geth, err := testnet.StartGeth(ctx, testnet.GethConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer geth.Close()
+	member, nodeKey := geth.Keys()[0], geth.Keys()[1]
+	reg, err := anchor.DeployRegistry(ctx, geth.Client(), member, []anchor.Member{{
+		Address: crypto.PubkeyToAddress(member.PublicKey), DID: "did:web:uni.example", Name: "Example University",
+	}}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := anchor.AuthorizeKey(ctx, geth.Client(), reg, member, crypto.PubkeyToAddress(nodeKey.PublicKey)); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile, tokenFile, data := filepath.Join(dir, "nodekey"), filepath.Join(dir, "tokens"), filepath.Join(dir, "data")
+	if err := crypto.SaveECDSA(keyFile, nodeKey); err != nil {
+		t.Fatal(err)
+	}
+	const token = "test-issuer-token"
+	if err := os.WriteFile(tokenFile, []byte("# issuers\n"+token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "node.json")
+	writeJSON(t, config, map[string]any{"rpc": geth.RPCURL(), "registry": reg.Hex(), "batch.wait": "100ms"})
+	args := []string{"--config", config, "--key", keyFile, "--token-file", tokenFile, "--data", data, "--http", "127.0.0.1:0"}
+
+	p := startNode(t, args...)
+	var (
+		mu    sync.Mutex
+		acked []string
+		next  atomic.Int64
+		stop  atomic.Bool
+		wg    sync.WaitGroup
+	)
+	client := &http.Client{Timeout: 10 * time.Second}
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				body := fmt.Sprintf(`{"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:%d"}}`, next.Add(1))
+				req, _ := http.NewRequest("POST", p.http+"/v1/credentials", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				resp, err := client.Do(req)
+				if err != nil {
+					return
+				}
+				var sub struct{ Digest string }
+				if decodeJSONBody(resp, &sub) == nil && resp.StatusCode == http.StatusAccepted {
+					mu.Lock()
+					acked = append(acked, sub.Digest)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 300 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("%d credentials acknowledged before SIGKILL", len(acked))
+
+	p = startNode(t, args...)
+	var receipt []byte
+	for _, d := range acked {
+		receipt = pollReceipt(t, p.http, d)
+	}
+	last := acked[len(acked)-1]
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if err := <-p.done; err != nil {
+		t.Fatalf("node did not stop cleanly: %v", err)
+	}
+
+	st, err := store.Open(store.Config{Dir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[merkle.Hash]int{}
+	batches, err := st.BatchesInState(store.BatchConfirmed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range batches {
+		ds, _ := st.BatchDigests(b.Root)
+		for _, d := range ds {
+			seen[d]++
+		}
+	}
+	st.Close()
+	for _, s := range acked {
+		d, _ := merkle.ParseHash(s)
+		if seen[d] != 1 {
+			t.Errorf("acknowledged digest %s is in %d anchored batches, want 1", s, seen[d])
+		}
+	}
+	for d, n := range seen {
+		if n != 1 {
+			t.Errorf("digest %s is in %d anchored batches", d, n)
+		}
+	}
+
+	// The node is gone; geth is all a learner needs.
+	credFile, receiptFile := filepath.Join(dir, "cred.json"), filepath.Join(dir, "receipt.json")
+	n := int64(0)
+	for i := int64(1); i <= next.Load(); i++ {
+		body := fmt.Sprintf(`{"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:%d"}}`, i)
+		if dd, _ := digestOf(body); dd == last {
+			n = i
+			os.WriteFile(credFile, []byte(body), 0o600)
+			break
+		}
+	}
+	if n == 0 {
+		t.Fatal("could not find the credential of the last acknowledged digest")
+	}
+	os.WriteFile(receiptFile, receipt, 0o600)
+	out, stderr, code := run(t, "verify", "--rpc", geth.RPCURL(), "--registry", reg.Hex(), "--receipt", receiptFile, credFile)
+	if code != 0 || !strings.Contains(out, "Example University") {
+		t.Fatalf("verify with the node stopped: exit %d\n%s%s", code, out, stderr)
+	}
+}
