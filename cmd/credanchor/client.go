@@ -120,34 +120,40 @@ func submit(c *cli.Context) error {
 	defer out.Flush()
 	var accepted, refused int
 	for start := 0; start < len(files); start += chunk {
-		batch := files[start:min(start+chunk, len(files))]
 		var body bytes.Buffer
-		for _, f := range batch {
+		var sent []string
+		for _, f := range files[start:min(start+chunk, len(files))] {
 			data, form, err := readCredential(f)
+			if err == nil {
+				err = ndjsonLine(&body, data, form)
+			}
+			if err != nil {
+				// A file that is no credential is refused here; the rest go on.
+				refused++
+				fmt.Fprintf(out, "refused  %s: %v\n", f, err)
+				continue
+			}
+			sent = append(sent, f)
+		}
+		if len(sent) > 0 {
+			results, err := postBulk(c.Context, client, base, c.String(tokenFlag.Name), &body)
 			if err != nil {
 				return err
 			}
-			if err := ndjsonLine(&body, data, form); err != nil {
-				return fmt.Errorf("%s: %w", f, err)
+			if len(results) != len(sent) {
+				return fmt.Errorf("node answered %d results for %d credentials", len(results), len(sent))
+			}
+			for i, r := range results {
+				if r.Error != nil {
+					refused++
+					fmt.Fprintf(out, "refused  %s: %s %s\n", sent[i], r.Error.Title, r.Error.Detail)
+					continue
+				}
+				accepted++
+				fmt.Fprintf(out, "%s  %-8s %s\n", r.Digest, r.State, sent[i])
 			}
 		}
-		results, err := postBulk(c.Context, client, base, c.String(tokenFlag.Name), &body)
-		if err != nil {
-			return err
-		}
-		if len(results) != len(batch) {
-			return fmt.Errorf("node answered %d results for %d credentials", len(results), len(batch))
-		}
-		for i, r := range results {
-			if r.Error != nil {
-				refused++
-				fmt.Fprintf(out, "refused  %s: %s %s\n", batch[i], r.Error.Title, r.Error.Detail)
-				continue
-			}
-			accepted++
-			fmt.Fprintf(out, "%s  %-8s %s\n", r.Digest, r.State, batch[i])
-		}
-		progress.add(len(batch))
+		progress.add(min(chunk, len(files)-start))
 	}
 	progress.done()
 	fmt.Fprintf(out, "%d submitted, %d refused\n", accepted, refused)

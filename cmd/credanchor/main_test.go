@@ -288,6 +288,31 @@ func TestDevnet(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Devnet University") {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, stderr)
 	}
+
+	// The same through the CLI: submit a directory in bulk, fetch a receipt.
+	subDir := t.TempDir()
+	for i, c := range sampleCredentials {
+		os.WriteFile(filepath.Join(subDir, fmt.Sprintf("c%d", i)), []byte(c), 0o600)
+	}
+	os.WriteFile(filepath.Join(subDir, "broken.json"), []byte(`{"not json`), 0o600)
+	out, stderr, code = run(t, "submit", "--node", info.HTTP, "--token", info.Token, "--chunk", "2", subDir)
+	if code != 1 || !strings.Contains(out, "3 submitted, 1 refused") || !strings.Contains(out, "broken.json") {
+		t.Fatalf("submit: exit %d\n%s%s", code, out, stderr)
+	}
+	_, stderr, code = run(t, "submit", "--node", info.HTTP, "--token", "wrong", subDir)
+	if code != 1 || !strings.Contains(stderr, "401") {
+		t.Fatalf("submit with a wrong token: exit %d, stderr %q", code, stderr)
+	}
+	last, _ := digestOf(sampleCredentials[1])
+	pollReceipt(t, info.HTTP, last)
+	out, stderr, code = run(t, "receipt", "--node", info.HTTP, last)
+	if code != 0 || !strings.Contains(out, `"CredanchorReceipt"`) {
+		t.Fatalf("receipt: exit %d\n%s%s", code, out, stderr)
+	}
+	_, stderr, code = run(t, "receipt", "--node", info.HTTP, "0x1234")
+	if code != 1 || !strings.Contains(stderr, "400") {
+		t.Fatalf("receipt of a bad digest: exit %d, stderr %q", code, stderr)
+	}
 	first.stop(t)
 
 	second := startDevnet(t, dir)
