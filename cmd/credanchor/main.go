@@ -62,6 +62,7 @@ func newApp() *cli.App {
 			contractCommand,
 			submitCommand,
 			receiptCommand,
+			benchCommand,
 		},
 	}
 }

@@ -303,7 +303,7 @@ func TestDevnet(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "401") {
 		t.Fatalf("submit with a wrong token: exit %d, stderr %q", code, stderr)
 	}
-	last, _ := digestOf(sampleCredentials[1])
+	last, _ := digestOfJSON(sampleCredentials[1])
 	pollReceipt(t, info.HTTP, last)
 	out, stderr, code = run(t, "receipt", "--node", info.HTTP, last)
 	if code != 0 || !strings.Contains(out, `"CredanchorReceipt"`) {
@@ -470,8 +470,3 @@ func (l logTail) String() string {
 	return string(data)
 }
 
-// digestOf is the credential digest of a JSON credential, as 0x-hex.
-func digestOf(cred string) (string, error) {
-	d, err := credential.Digest([]byte(cred), credential.FormJSON)
-	return merkle.Hash(d).String(), err
-}

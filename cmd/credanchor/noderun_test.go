@@ -202,7 +202,7 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 	n := int64(0)
 	for i := int64(1); i <= next.Load(); i++ {
 		body := fmt.Sprintf(`{"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:%d"}}`, i)
-		if dd, _ := digestOf(body); dd == last {
+		if dd, _ := digestOfJSON(body); dd == last {
 			n = i
 			os.WriteFile(credFile, []byte(body), 0o600)
 			break

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/credential"
 )
@@ -135,4 +136,10 @@ func printVerification(c *cli.Context, v *node.Verification) error {
 		fmt.Fprintln(c.App.Writer, "NOT verified")
 	}
 	return nil
+}
+
+// digestOfJSON is the credential digest of a JSON credential, as 0x-hex.
+func digestOfJSON(cred string) (string, error) {
+	d, err := credential.Digest([]byte(cred), credential.FormJSON)
+	return merkle.Hash(d).String(), err
 }
