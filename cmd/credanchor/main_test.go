@@ -469,4 +469,3 @@ func (l logTail) String() string {
 	}
 	return string(data)
 }
-
