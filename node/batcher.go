@@ -93,44 +93,55 @@ func (n *Node) cut(entries []store.QueuedDigest) error {
 	return nil
 }
 
-// treeCache keeps the trees of the most recently used batches, so that the
-// receipts of a fresh batch do not rebuild its tree each time.
-type treeCache struct {
+// lru keeps the values of the most recently used batch roots: the trees
+// of fresh batches, whose receipts are asked for soon after, and the records
+// of confirmed batches, which every credential query reads.
+type lru[V any] struct {
 	mu    sync.Mutex
 	max   int
 	order *list.List // of [32]byte, most recent first
-	trees map[[32]byte]*list.Element
-	vals  map[[32]byte]*merkle.Tree
+	elems map[[32]byte]*list.Element
+	vals  map[[32]byte]V
 }
 
-func newTreeCache(max int) *treeCache {
-	return &treeCache{max: max, order: list.New(), trees: map[[32]byte]*list.Element{}, vals: map[[32]byte]*merkle.Tree{}}
+func newLRU[V any](max int) *lru[V] {
+	return &lru[V]{max: max, order: list.New(), elems: map[[32]byte]*list.Element{}, vals: map[[32]byte]V{}}
 }
 
-func (c *treeCache) get(root [32]byte) *merkle.Tree {
+func (c *lru[V]) get(root [32]byte) (V, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.trees[root]; ok {
+	e, ok := c.elems[root]
+	if ok {
 		c.order.MoveToFront(e)
-		return c.vals[root]
 	}
-	return nil
+	return c.vals[root], ok
 }
 
-func (c *treeCache) put(root [32]byte, t *merkle.Tree) {
+func (c *lru[V]) put(root [32]byte, v V) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.trees[root]; ok {
+	c.vals[root] = v
+	if e, ok := c.elems[root]; ok {
 		c.order.MoveToFront(e)
 		return
 	}
-	c.trees[root] = c.order.PushFront(root)
-	c.vals[root] = t
+	c.elems[root] = c.order.PushFront(root)
 	for c.order.Len() > c.max {
 		last := c.order.Back()
 		r := last.Value.([32]byte)
 		c.order.Remove(last)
-		delete(c.trees, r)
+		delete(c.elems, r)
 		delete(c.vals, r)
+	}
+}
+
+func (c *lru[V]) remove(root [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.elems[root]; ok {
+		c.order.Remove(e)
+		delete(c.elems, root)
+		delete(c.vals, root)
 	}
 }

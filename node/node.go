@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum"
@@ -66,7 +67,13 @@ type Node struct {
 	chainID  *big.Int
 	metrics  *Metrics
 	wake     chan struct{}
-	trees    *treeCache
+	trees    *lru[*merkle.Tree]
+	// confirmed caches the records of confirmed batches; only a reorg
+	// changes them, and onReorged drops them then.
+	confirmed *lru[*store.Batch]
+	// reorgs counts onReorged calls, so that a record read from the store
+	// before a reorg is not cached after it.
+	reorgs atomic.Uint64
 
 	mu      sync.Mutex
 	pending int // digests in the queue
@@ -90,12 +97,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		cfg.Logger = slog.Default()
 	}
 	n := &Node{
-		cfg:     cfg,
-		st:      cfg.Store,
-		log:     cfg.Logger.With("component", "node"),
-		metrics: newMetrics(),
-		wake:    make(chan struct{}, 1),
-		trees:   newTreeCache(8),
+		cfg:       cfg,
+		st:        cfg.Store,
+		log:       cfg.Logger.With("component", "node"),
+		metrics:   newMetrics(),
+		wake:      make(chan struct{}, 1),
+		trees:     newLRU[*merkle.Tree](8),
+		confirmed: newLRU[*store.Batch](4096),
 	}
 	acfg := cfg.Anchor
 	acfg.Backend, acfg.Store, acfg.Registry, acfg.Key = cfg.Chain, cfg.Store, cfg.Registry, cfg.NodeKey
@@ -167,17 +175,7 @@ func (n *Node) Submit(data []byte, form credential.Form) (*Submission, error) {
 		return nil, err
 	}
 	if created {
-		n.metrics.submitted.Inc()
-		n.mu.Lock()
-		n.pending++
-		// The batcher sleeps while the queue is empty: the first digest
-		// starts the batch's clock, a full batch closes it.
-		wake := n.pending == 1 || n.pending >= n.cfg.MaxBatchSize
-		n.metrics.pending.Set(float64(n.pending))
-		n.mu.Unlock()
-		if wake {
-			n.kick()
-		}
+		n.queued(1)
 	}
 	r, err := n.record(rec)
 	if err != nil {
@@ -235,7 +233,7 @@ func (n *Node) record(rec *store.Credential) (*Record, error) {
 	}
 	root, idx := merkle.Hash(rec.BatchRoot), rec.LeafIndex
 	r.BatchRoot, r.LeafIndex = &root, &idx
-	b, err := n.st.Batch(rec.BatchRoot)
+	b, err := n.batch(rec.BatchRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +260,7 @@ func (n *Node) Receipt(digest merkle.Hash) (*anchor.Receipt, error) {
 	if !rec.Batched {
 		return nil, fmt.Errorf("%w: %s waits for a batch", ErrPending, digest)
 	}
-	b, err := n.st.Batch(rec.BatchRoot)
+	b, err := n.batch(rec.BatchRoot)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +282,7 @@ func (n *Node) Receipt(digest merkle.Hash) (*anchor.Receipt, error) {
 
 // tree returns a batch's Merkle tree, rebuilt from its stored digests.
 func (n *Node) tree(root [32]byte) (*merkle.Tree, error) {
-	if t := n.trees.get(root); t != nil {
+	if t, ok := n.trees.get(root); ok {
 		return t, nil
 	}
 	ds, err := n.st.BatchDigests(root)
@@ -322,7 +320,25 @@ func (n *Node) PendingCount() int {
 	return n.pending
 }
 
+// batch reads a batch record, from the cache once it is confirmed. Callers
+// must not modify it.
+func (n *Node) batch(root [32]byte) (*store.Batch, error) {
+	if b, ok := n.confirmed.get(root); ok {
+		return b, nil
+	}
+	gen := n.reorgs.Load()
+	b, err := n.st.Batch(root)
+	if err != nil {
+		return nil, err
+	}
+	if b.State == store.BatchConfirmed && n.reorgs.Load() == gen {
+		n.confirmed.put(root, b)
+	}
+	return b, nil
+}
+
 func (n *Node) onConfirmed(b *store.Batch) {
+	n.confirmed.remove(b.Root)
 	n.metrics.anchored.Add(float64(b.Size))
 	n.metrics.batches.Inc()
 	n.metrics.gasSpent.Add(float64(b.GasUsed))
@@ -331,7 +347,9 @@ func (n *Node) onConfirmed(b *store.Batch) {
 	}
 }
 
-func (n *Node) onReorged(*store.Batch) {
+func (n *Node) onReorged(b *store.Batch) {
+	n.reorgs.Add(1)
+	n.confirmed.remove(b.Root)
 	n.metrics.reorgs.Inc()
 }
 

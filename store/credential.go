@@ -14,13 +14,48 @@ import (
 // Credential is the node's record of a submitted credential. Whether it is
 // anchored is its batch's state: the record only says which batch and leaf.
 type Credential struct {
-	Digest      [32]byte  `json:"digest"`
-	Issuer      string    `json:"issuer"`
-	SubmittedAt time.Time `json:"submittedAt"`
+	Digest      [32]byte
+	Issuer      string
+	SubmittedAt time.Time
 	// Batched is false while the credential waits in the pending queue.
-	Batched   bool     `json:"batched"`
-	BatchRoot [32]byte `json:"batchRoot"`
-	LeafIndex uint64   `json:"leafIndex"`
+	Batched   bool
+	BatchRoot [32]byte
+	LeafIndex uint64
+}
+
+// credentialV1 is the first byte of an encoded credential record. Records
+// are read on every query, so they are a fixed binary layout rather than
+// JSON:
+//
+//	version(1) batched(1) digest(32) batchRoot(32) leafIndex(8) submittedAt(8, Unix ns) issuer(rest)
+const credentialV1 = 1
+
+const credentialFixed = 1 + 1 + 32 + 32 + 8 + 8
+
+func (c *Credential) marshal() []byte {
+	b := make([]byte, credentialFixed, credentialFixed+len(c.Issuer))
+	b[0] = credentialV1
+	if c.Batched {
+		b[1] = 1
+	}
+	copy(b[2:], c.Digest[:])
+	copy(b[34:], c.BatchRoot[:])
+	binary.BigEndian.PutUint64(b[66:], c.LeafIndex)
+	binary.BigEndian.PutUint64(b[74:], uint64(c.SubmittedAt.UnixNano()))
+	return append(b, c.Issuer...)
+}
+
+func (c *Credential) unmarshal(b []byte) error {
+	if len(b) < credentialFixed || b[0] != credentialV1 || b[1] > 1 {
+		return fmt.Errorf("%w: credential record of %d bytes", ErrCorrupt, len(b))
+	}
+	c.Batched = b[1] == 1
+	copy(c.Digest[:], b[2:])
+	copy(c.BatchRoot[:], b[34:])
+	c.LeafIndex = binary.BigEndian.Uint64(b[66:])
+	c.SubmittedAt = time.Unix(0, int64(binary.BigEndian.Uint64(b[74:]))).UTC()
+	c.Issuer = string(b[credentialFixed:])
+	return nil
 }
 
 // queue is the in-memory view of the pending queue's sequence numbers.
@@ -69,10 +104,7 @@ func (s *Store) AddCredential(digest [32]byte, issuer string, at time.Time) (rec
 		return nil, false, err
 	}
 	rec = &Credential{Digest: digest, Issuer: issuer, SubmittedAt: at.UTC()}
-	enc, err := json.Marshal(rec)
-	if err != nil {
-		return nil, false, fmt.Errorf("store: encode credential: %w", err)
-	}
+	enc := rec.marshal()
 	s.queue.mu.Lock()
 	seq := s.queue.next
 	s.queue.next++
@@ -100,7 +132,7 @@ func (s *Store) Credential(digest [32]byte) (*Credential, error) {
 		return nil, err
 	}
 	var c Credential
-	if err := decodeJSON(data, &c); err != nil {
+	if err := c.unmarshal(data); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -173,11 +205,7 @@ func (s *Store) CutBatch(b *Batch, entries []QueuedDigest) error {
 			return fmt.Errorf("store: digest %x is already in batch %x", e.Digest, c.BatchRoot)
 		}
 		c.Batched, c.BatchRoot, c.LeafIndex = true, b.Root, uint64(i)
-		enc, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		if err := wb.Set(credentialKey(e.Digest), enc, nil); err != nil {
+		if err := wb.Set(credentialKey(e.Digest), c.marshal(), nil); err != nil {
 			return err
 		}
 		if err := wb.Delete(queueKey(e.Seq), nil); err != nil {
@@ -215,4 +243,70 @@ func (s *Store) PendingCount() (int, error) {
 		n++
 	}
 	return n, it.Error()
+}
+
+// NewCredential is a credential to record with AddCredentials.
+type NewCredential struct {
+	Digest [32]byte
+	Issuer string
+}
+
+// AddCredentials records many credentials in one synced write, queueing
+// each new digest in the order given. It answers like AddCredential for each
+// entry; a digest given twice is created once.
+func (s *Store) AddCredentials(entries []NewCredential, at time.Time) (recs []*Credential, created []bool, err error) {
+	if s.db == nil {
+		return nil, nil, ErrClosed
+	}
+	// Lock every stripe involved, in ascending order so that concurrent
+	// callers cannot deadlock.
+	var need [stripes]bool
+	for _, e := range entries {
+		need[e.Digest[0]] = true
+	}
+	for i := range need {
+		if need[i] {
+			s.stripeMu[i].Lock()
+			defer s.stripeMu[i].Unlock()
+		}
+	}
+	recs, created = make([]*Credential, len(entries)), make([]bool, len(entries))
+	fresh := map[[32]byte]*Credential{}
+	wb := s.db.NewBatch()
+	defer wb.Close()
+	at = at.UTC()
+	for i, e := range entries {
+		if rec, ok := fresh[e.Digest]; ok {
+			recs[i] = rec
+			continue
+		}
+		rec, err := s.Credential(e.Digest)
+		if err == nil {
+			recs[i] = rec
+			continue
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, nil, err
+		}
+		rec = &Credential{Digest: e.Digest, Issuer: e.Issuer, SubmittedAt: at}
+		s.queue.mu.Lock()
+		seq := s.queue.next
+		s.queue.next++
+		s.queue.mu.Unlock()
+		if err := wb.Set(credentialKey(e.Digest), rec.marshal(), nil); err != nil {
+			return nil, nil, err
+		}
+		if err := wb.Set(queueKey(seq), e.Digest[:], nil); err != nil {
+			return nil, nil, err
+		}
+		fresh[e.Digest] = rec
+		recs[i], created[i] = rec, true
+	}
+	if len(fresh) == 0 {
+		return recs, created, nil
+	}
+	if err := wb.Commit(pebble.Sync); err != nil {
+		return nil, nil, fmt.Errorf("store: add credentials: %w", err)
+	}
+	return recs, created, nil
 }

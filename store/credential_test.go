@@ -144,3 +144,34 @@ func BenchmarkAddCredentialParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "creds/s")
 }
+
+func TestAddCredentialsInOneWrite(t *testing.T) {
+	s := openTemp(t, t.TempDir())
+	ds := digests(4, "many")
+	if _, _, err := s.AddCredential(ds[0], "first", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	entries := []NewCredential{{ds[0], "again"}, {ds[1], "a"}, {ds[2], "b"}, {ds[1], "dup"}, {ds[3], "c"}}
+	recs, created, err := s.AddCredentials(entries, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCreated := []bool{false, true, true, false, true}
+	for i := range entries {
+		if created[i] != wantCreated[i] || recs[i].Digest != entries[i].Digest {
+			t.Errorf("entry %d: created %v (want %v), record %x", i, created[i], wantCreated[i], recs[i].Digest)
+		}
+	}
+	if recs[0].Issuer != "first" || recs[3].Issuer != "a" {
+		t.Errorf("existing records were overwritten: %q, %q", recs[0].Issuer, recs[3].Issuer)
+	}
+	q, _ := s.Pending(10)
+	if len(q) != 4 {
+		t.Fatalf("queue has %d digests, want 4", len(q))
+	}
+	for i, d := range ds {
+		if q[i].Digest != d {
+			t.Errorf("queue[%d] = %x, want %x", i, q[i].Digest, d)
+		}
+	}
+}

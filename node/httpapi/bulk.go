@@ -3,11 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
-	"sync"
 	"time"
 
 	"github.com/credanchor/credanchor/anchor/merkle"
@@ -16,10 +13,6 @@ import (
 )
 
 const (
-	// bulkWorkers bounds the submissions of one bulk request in flight at
-	// once. Many in flight is the point: Pebble commits concurrent synced
-	// writes as a group, so 64 submissions share a handful of fsyncs.
-	bulkWorkers = 64
 	// bulkDeadline replaces the server's read and write timeouts for a bulk
 	// request, whose body and work can far outlast a single submission's.
 	bulkDeadline = 10 * time.Minute
@@ -78,28 +71,27 @@ func (s *Server) submitBulk(w http.ResponseWriter, r *http.Request) error {
 	}
 	lines := splitLines(body)
 	results := make([]BulkResult, len(lines))
-	jobs := make(chan int)
-	var wg sync.WaitGroup
-	for range min(bulkWorkers, len(lines)) {
-		wg.Go(func() {
-			for i := range jobs {
-				results[i] = s.submitLine(r, lines[i])
-			}
-		})
-	}
-	ctx := r.Context()
-feed:
-	for i := range lines {
-		select {
-		case jobs <- i:
-		case <-ctx.Done():
-			break feed
+	var items []node.Item
+	var idx []int
+	for i, l := range lines {
+		data, form, err := s.lineCredential(l.data)
+		if err != nil {
+			results[i] = s.lineError(r, l.n, err)
+			continue
 		}
+		items = append(items, node.Item{Data: data, Form: form})
+		idx = append(idx, i)
 	}
-	close(jobs)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("httpapi: bulk submission: %w", err)
+	// One durable write for the whole body: the node acknowledges every
+	// line with a single fsync.
+	for k, res := range s.node.SubmitMany(items) {
+		i := idx[k]
+		if res.Err != nil {
+			results[i] = s.lineError(r, lines[i].n, res.Err)
+			continue
+		}
+		d, created := res.Submission.Digest, res.Submission.Created
+		results[i] = BulkResult{Line: lines[i].n, Digest: &d, State: res.Submission.Record.State, Created: &created}
 	}
 	resp := BulkResponse{Results: results}
 	for _, res := range results {
@@ -127,30 +119,6 @@ func splitLines(body []byte) []bulkLine {
 		}
 	}
 	return out
-}
-
-// submitLine submits one line. It runs on a worker goroutine, out of reach
-// of the handler's panic recovery, so it recovers on its own.
-func (s *Server) submitLine(r *http.Request, l bulkLine) (res BulkResult) {
-	res.Line = l.n
-	defer func() {
-		if v := recover(); v != nil {
-			s.log.ErrorContext(r.Context(), "panic submitting a bulk line",
-				slog.Int("line", l.n), slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
-			res = s.lineError(r, l.n, errPanic)
-		}
-	}()
-	data, form, err := s.lineCredential(l.data)
-	if err != nil {
-		return s.lineError(r, l.n, err)
-	}
-	sub, err := s.node.Submit(data, form)
-	if err != nil {
-		return s.lineError(r, l.n, err)
-	}
-	d, created := sub.Digest, sub.Created
-	res.Digest, res.State, res.Created = &d, sub.Record.State, &created
-	return res
 }
 
 // lineCredential decodes one line: a JSON object is a credential as it is;
