@@ -185,6 +185,12 @@ func ethConfig(cfg Config, genesis *core.Genesis) *ethconfig.Config {
 		// few newest blocks that were not yet synced.
 		conf.StateScheme = rawdb.HashScheme
 		conf.NoPruning = true
+		// A block killed half-written leaves the head without its state, and
+		// go-ethereum then rewinds to the snapshot's disk layer, which can
+		// lag many blocks behind. Without snapshots it rewinds only to the
+		// newest block whose state was written: every block before the kill
+		// survives.
+		conf.SnapshotCache = 0
 	}
 	return &conf
 }
