@@ -85,7 +85,8 @@ its member, authorises the node key, and runs the node with its HTTP API on
 --http. Prints the addresses, the chain id, the contract and the issuer token,
 and writes them to devnet.json in --data. Ctrl-C stops it; the next start with
 the same --data continues the same chain and store.`,
-	Flags:  []cli.Flag{dataFlag, httpFlag, devRPCFlag, batchSizeFlag, batchWaitFlag},
+	Flags:  []cli.Flag{configFlag, dataFlag, httpFlag, devRPCFlag, batchSizeFlag, batchWaitFlag},
+	Before: loadConfigFile,
 	Action: runDevnet,
 }
 
