@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
@@ -33,9 +34,17 @@ type Config struct {
 	// FS is the file system; nil means the operating system's. Tests may pass
 	// vfs.NewMem() for a store that lives only in memory.
 	FS vfs.FS
+	// CacheSize is Pebble's block cache in bytes. Zero means
+	// DefaultCacheSize.
+	CacheSize int64
 	// Logger receives Pebble's own log lines; nil means slog.Default().
 	Logger *slog.Logger
 }
+
+// DefaultCacheSize keeps the index and filter blocks and the hot records of
+// a node with millions of credentials in memory: every submission looks a
+// digest up before writing it, and every query reads one.
+const DefaultCacheSize = 128 << 20
 
 // Store is a node's Pebble database. It is safe for concurrent use.
 type Store struct {
@@ -57,9 +66,19 @@ func Open(cfg Config) (*Store, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	cacheSize := cfg.CacheSize
+	if cacheSize == 0 {
+		cacheSize = DefaultCacheSize
+	}
 	opts := &pebble.Options{
-		FS:     cfg.FS,
-		Logger: pebbleLogger{logger.With("component", "pebble")},
+		FS:        cfg.FS,
+		CacheSize: cacheSize,
+		Logger:    pebbleLogger{logger.With("component", "pebble")},
+	}
+	// Bloom filters answer most lookups of digests that are not stored (every
+	// new submission) without reading a data block.
+	for i := range opts.Levels {
+		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(cfg.Dir, opts)
 	if err != nil {

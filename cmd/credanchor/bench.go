@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,6 +32,7 @@ var (
 	benchSingleFlag   = &cli.IntFlag{Name: "single", Usage: "credentials to submit one request each", Value: 20_000}
 	benchClientsFlag  = &cli.IntFlag{Name: "clients", Usage: "concurrent clients (and wrk connections)", Value: 64}
 	benchDurationFlag = &cli.DurationFlag{Name: "duration", Usage: "how long each wrk run lasts", Value: 10 * time.Second}
+	benchProfileFlag  = &cli.PathFlag{Name: "cpuprofile", Usage: "write a CPU profile of the whole run to FILE (go tool pprof)"}
 )
 
 var benchCommand = &cli.Command{
@@ -45,7 +47,7 @@ submissions; and, with wrk (Debian's wrk package) sharing the machine,
 GET /v1/credentials/{digest} against a Go handler that answers a constant
 60-byte JSON, the ceiling of net/http in the same run. Reports medians of
 the latency as wrk measures them.`,
-		Flags:  []cli.Flag{benchCredsFlag, benchSingleFlag, benchClientsFlag, benchDurationFlag},
+		Flags:  []cli.Flag{benchCredsFlag, benchSingleFlag, benchClientsFlag, benchDurationFlag, benchProfileFlag},
 		Action: benchHTTP,
 	}},
 }
@@ -54,6 +56,17 @@ func benchHTTP(c *cli.Context) error {
 	ctx, cancel := context.WithCancel(c.Context)
 	defer cancel()
 	w := c.App.Writer
+	if p := c.Path(benchProfileFlag.Name); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	dir, err := os.MkdirTemp("", "credanchor-bench")
 	if err != nil {
 		return err
