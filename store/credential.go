@@ -62,6 +62,9 @@ func (c *Credential) unmarshal(b []byte) error {
 type queue struct {
 	mu   sync.Mutex
 	next uint64 // the sequence number of the next queued digest
+	// head is the lowest sequence number not yet cut into a batch; batches
+	// are cut from the head of the queue, so an entry below it was consumed.
+	head uint64
 }
 
 // stripes serialise the check-then-write of one digest without serialising
@@ -77,13 +80,26 @@ func (s *Store) loadQueue() error {
 		return fmt.Errorf("store: iterate queue: %w", err)
 	}
 	defer it.Close()
-	if it.Last() {
+	seqAt := func() (uint64, error) {
 		k := it.Key()
 		if len(k) != len(queueLower)+8 {
-			return fmt.Errorf("%w: queue key %x", ErrCorrupt, k)
+			return 0, fmt.Errorf("%w: queue key %x", ErrCorrupt, k)
 		}
-		s.queue.next = binary.BigEndian.Uint64(k[len(queueLower):]) + 1
+		return binary.BigEndian.Uint64(k[len(queueLower):]), nil
 	}
+	if !it.Last() {
+		return nil
+	}
+	last, err := seqAt()
+	if err != nil {
+		return err
+	}
+	it.First()
+	first, err := seqAt()
+	if err != nil {
+		return err
+	}
+	s.queue.next, s.queue.head = last+1, first
 	return nil
 }
 
@@ -114,7 +130,7 @@ func (s *Store) AddCredential(digest [32]byte, issuer string, at time.Time) (rec
 	if err := wb.Set(credentialKey(digest), enc, nil); err != nil {
 		return nil, false, err
 	}
-	if err := wb.Set(queueKey(seq), digest[:], nil); err != nil {
+	if err := wb.Set(queueKey(seq), enc, nil); err != nil {
 		return nil, false, err
 	}
 	// Pebble groups the WAL syncs of concurrent commits, so many
@@ -138,10 +154,12 @@ func (s *Store) Credential(digest [32]byte) (*Credential, error) {
 	return &c, nil
 }
 
-// QueuedDigest is a digest in the pending queue.
+// QueuedDigest is a digest in the pending queue, with the record it was
+// queued with, so that cutting a batch reads nothing more.
 type QueuedDigest struct {
 	Seq    uint64
 	Digest [32]byte
+	Record Credential
 }
 
 // Pending returns up to limit digests from the head of the pending queue,
@@ -158,12 +176,15 @@ func (s *Store) Pending(limit int) ([]QueuedDigest, error) {
 	defer it.Close()
 	var out []QueuedDigest
 	for it.First(); it.Valid() && len(out) < limit; it.Next() {
-		k, v := it.Key(), it.Value()
-		if len(k) != len(queueLower)+8 || len(v) != 32 {
+		k := it.Key()
+		if len(k) != len(queueLower)+8 {
 			return nil, fmt.Errorf("%w: queue entry %x", ErrCorrupt, k)
 		}
 		q := QueuedDigest{Seq: binary.BigEndian.Uint64(k[len(queueLower):])}
-		copy(q.Digest[:], v)
+		if err := q.Record.unmarshal(it.Value()); err != nil {
+			return nil, fmt.Errorf("queue entry %d: %w", q.Seq, err)
+		}
+		q.Digest = q.Record.Digest
 		out = append(out, q)
 	}
 	return out, it.Error()
@@ -196,14 +217,16 @@ func (s *Store) CutBatch(b *Batch, entries []QueuedDigest) error {
 	wb := s.db.NewBatch()
 	defer wb.Close()
 	flat := make([]byte, 0, 32*len(entries))
+	s.queue.mu.Lock()
+	head := s.queue.head
+	s.queue.mu.Unlock()
 	for i, e := range entries {
-		c, err := s.Credential(e.Digest)
-		if err != nil {
-			return fmt.Errorf("store: queued digest %x: %w", e.Digest, err)
+		// Entries come from the head of the queue in order; one below the
+		// head, or out of order, was consumed by an earlier batch.
+		if e.Seq < head || (i > 0 && e.Seq <= entries[i-1].Seq) {
+			return fmt.Errorf("store: queue entry %d of digest %x is not at the head of the queue", e.Seq, e.Digest)
 		}
-		if c.Batched {
-			return fmt.Errorf("store: digest %x is already in batch %x", e.Digest, c.BatchRoot)
-		}
+		c := e.Record
 		c.Batched, c.BatchRoot, c.LeafIndex = true, b.Root, uint64(i)
 		if err := wb.Set(credentialKey(e.Digest), c.marshal(), nil); err != nil {
 			return err
@@ -225,6 +248,9 @@ func (s *Store) CutBatch(b *Batch, entries []QueuedDigest) error {
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: cut batch: %w", err)
 	}
+	s.queue.mu.Lock()
+	s.queue.head = entries[len(entries)-1].Seq + 1
+	s.queue.mu.Unlock()
 	return nil
 }
 
@@ -293,10 +319,11 @@ func (s *Store) AddCredentials(entries []NewCredential, at time.Time) (recs []*C
 		seq := s.queue.next
 		s.queue.next++
 		s.queue.mu.Unlock()
-		if err := wb.Set(credentialKey(e.Digest), rec.marshal(), nil); err != nil {
+		enc := rec.marshal()
+		if err := wb.Set(credentialKey(e.Digest), enc, nil); err != nil {
 			return nil, nil, err
 		}
-		if err := wb.Set(queueKey(seq), e.Digest[:], nil); err != nil {
+		if err := wb.Set(queueKey(seq), enc, nil); err != nil {
 			return nil, nil, err
 		}
 		fresh[e.Digest] = rec
