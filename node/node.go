@@ -71,6 +71,9 @@ type Node struct {
 	// confirmed caches the records of confirmed batches; only a reorg
 	// changes them, and onReorged drops them then.
 	confirmed *lru[*store.Batch]
+	// records caches batched credential records, which never change again
+	// (a reorg changes their batch's state, which is read separately).
+	records *lru[*store.Credential]
 	// reorgs counts onReorged calls, so that a record read from the store
 	// before a reorg is not cached after it.
 	reorgs atomic.Uint64
@@ -104,6 +107,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		wake:      make(chan struct{}, 1),
 		trees:     newLRU[*merkle.Tree](8),
 		confirmed: newLRU[*store.Batch](4096),
+		records:   newLRU[*store.Credential](recordCacheSize),
 	}
 	acfg := cfg.Anchor
 	acfg.Backend, acfg.Store, acfg.Registry, acfg.Key = cfg.Chain, cfg.Store, cfg.Registry, cfg.NodeKey
@@ -214,14 +218,24 @@ type Record struct {
 	Member      *common.Address `json:"member,omitempty"`
 }
 
+// recordCacheSize bounds the batched credential records kept in memory
+// (about 200 bytes each): the credentials being verified right now.
+const recordCacheSize = 1 << 16
+
 // Credential returns the record of a digest, or ErrNotFound.
 func (n *Node) Credential(digest merkle.Hash) (*Record, error) {
+	if rec, ok := n.records.get(digest); ok {
+		return n.record(rec)
+	}
 	rec, err := n.st.Credential(digest)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, fmt.Errorf("%w: credential %s", ErrNotFound, digest)
 	}
 	if err != nil {
 		return nil, err
+	}
+	if rec.Batched {
+		n.records.put(digest, rec)
 	}
 	return n.record(rec)
 }
