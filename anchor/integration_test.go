@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
-
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/store"
@@ -43,16 +41,11 @@ func TestAnchoringOnRealChains(t *testing.T) {
 			chain := tc.start(ctx, t)
 			defer chain.Close()
 			client := chain.Client()
-			member, nodeKey := chain.Keys()[0], chain.Keys()[1]
-			reg, err := anchor.DeployRegistry(ctx, client, member, []anchor.Member{{
-				Address: crypto.PubkeyToAddress(member.PublicKey), DID: "did:web:uni.example", Name: "Example University",
-			}}, 1)
+			c, err := testnet.DeployConsortium(ctx, chain)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := anchor.AuthorizeKey(ctx, client, reg, member, crypto.PubkeyToAddress(nodeKey.PublicKey)); err != nil {
-				t.Fatal(err)
-			}
+			reg, nodeKey := c.Registry, c.NodeKey
 
 			st := openStore(t, t.TempDir())
 			confirmed := make(chan *store.Batch, 8)

@@ -28,17 +28,11 @@ func devChainWithRegistry(ctx context.Context, t *testing.T) (*testnet.DevChain,
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { chain.Close() })
-	member, nodeKey := chain.Keys()[0], chain.Keys()[1]
-	reg, err := anchor.DeployRegistry(ctx, chain.Client(), member, []anchor.Member{{
-		Address: crypto.PubkeyToAddress(member.PublicKey), DID: "did:web:uni.example", Name: "Example University",
-	}}, 1)
+	c, err := testnet.DeployConsortium(ctx, chain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := anchor.AuthorizeKey(ctx, chain.Client(), reg, member, crypto.PubkeyToAddress(nodeKey.PublicKey)); err != nil {
-		t.Fatal(err)
-	}
-	return chain, reg
+	return chain, c.Registry
 }
 
 // waitState polls the store until the batch reaches want.

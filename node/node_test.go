@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
@@ -30,17 +29,11 @@ func newEnv(ctx context.Context, t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { chain.Close() })
-	member := chain.Keys()[0]
-	reg, err := anchor.DeployRegistry(ctx, chain.Client(), member, []anchor.Member{{
-		Address: crypto.PubkeyToAddress(member.PublicKey), DID: "did:web:uni.example", Name: "Example University",
-	}}, 1)
+	c, err := testnet.DeployConsortium(ctx, chain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := anchor.AuthorizeKey(ctx, chain.Client(), reg, member, crypto.PubkeyToAddress(chain.Keys()[1].PublicKey)); err != nil {
-		t.Fatal(err)
-	}
-	return &env{chain: chain, reg: reg}
+	return &env{chain: chain, reg: c.Registry}
 }
 
 // start runs a node on the store in dir until the returned stop is called.

@@ -17,10 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/urfave/cli/v2"
 
-	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/httpapi"
 	"github.com/credanchor/credanchor/store"
@@ -77,16 +75,11 @@ func benchHTTP(c *cli.Context) error {
 		return err
 	}
 	defer chain.Close()
-	member, nodeKey := chain.Keys()[0], chain.Keys()[1]
-	reg, err := anchor.DeployRegistry(ctx, chain.Client(), member, []anchor.Member{{
-		Address: crypto.PubkeyToAddress(member.PublicKey), DID: "did:web:bench.example", Name: "Bench University",
-	}}, 1)
+	consortium, err := testnet.DeployConsortium(ctx, chain)
 	if err != nil {
 		return err
 	}
-	if err := anchor.AuthorizeKey(ctx, chain.Client(), reg, member, crypto.PubkeyToAddress(nodeKey.PublicKey)); err != nil {
-		return err
-	}
+	reg, nodeKey := consortium.Registry, consortium.NodeKey
 	st, err := store.Open(store.Config{Dir: filepath.Join(dir, "store")})
 	if err != nil {
 		return err

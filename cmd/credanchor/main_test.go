@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
@@ -163,16 +162,11 @@ func TestVerifyWithOnlyTheChain(t *testing.T) {
 // their receipts and the registry.
 func anchoredReceipts(ctx context.Context, t *testing.T, chain *testnet.DevChain) ([]*anchor.Receipt, common.Address) {
 	t.Helper()
-	member, nodeKey := chain.Keys()[0], chain.Keys()[1]
-	reg, err := anchor.DeployRegistry(ctx, chain.Client(), member, []anchor.Member{{
-		Address: crypto.PubkeyToAddress(member.PublicKey), DID: "did:web:uni.example", Name: "Example University",
-	}}, 1)
+	c, err := testnet.DeployConsortium(ctx, chain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := anchor.AuthorizeKey(ctx, chain.Client(), reg, member, crypto.PubkeyToAddress(nodeKey.PublicKey)); err != nil {
-		t.Fatal(err)
-	}
+	reg, nodeKey := c.Registry, c.NodeKey
 	st, err := store.Open(store.Config{Dir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

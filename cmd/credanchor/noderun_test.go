@@ -18,7 +18,6 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
@@ -89,16 +88,11 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer geth.Close()
-	member, nodeKey := geth.Keys()[0], geth.Keys()[1]
-	reg, err := anchor.DeployRegistry(ctx, geth.Client(), member, []anchor.Member{{
-		Address: crypto.PubkeyToAddress(member.PublicKey), DID: "did:web:uni.example", Name: "Example University",
-	}}, 1)
+	c, err := testnet.DeployConsortium(ctx, geth)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := anchor.AuthorizeKey(ctx, geth.Client(), reg, member, crypto.PubkeyToAddress(nodeKey.PublicKey)); err != nil {
-		t.Fatal(err)
-	}
+	reg, nodeKey := c.Registry, c.NodeKey
 	dir := t.TempDir()
 	keyFile, tokenFile, data := filepath.Join(dir, "nodekey"), filepath.Join(dir, "tokens"), filepath.Join(dir, "data")
 	if err := crypto.SaveECDSA(keyFile, nodeKey); err != nil {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
@@ -60,15 +59,11 @@ func newEnv(tb testing.TB, opts envOptions) *env {
 	}
 	tb.Cleanup(func() { _ = chain.Close() })
 	keys := chain.Keys()
-	e := &env{tb: tb, chain: chain, member: crypto.PubkeyToAddress(keys[0].PublicKey)}
-	e.reg, err = anchor.DeployRegistry(ctx, chain.Client(), keys[0],
-		[]anchor.Member{{Address: e.member, DID: "did:web:uni.example", Name: "Example University"}}, 1)
+	c, err := testnet.DeployConsortium(ctx, chain)
 	if err != nil {
 		tb.Fatalf("deploy registry: %v", err)
 	}
-	if err := anchor.AuthorizeKey(ctx, chain.Client(), e.reg, keys[0], crypto.PubkeyToAddress(keys[1].PublicKey)); err != nil {
-		tb.Fatalf("authorize node key: %v", err)
-	}
+	e := &env{tb: tb, chain: chain, member: c.Member.Address, reg: c.Registry}
 
 	st, err := store.Open(store.Config{Dir: tb.TempDir(), Logger: logger})
 	if err != nil {
