@@ -3,23 +3,17 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
-	"github.com/credanchor/credanchor/anchor/merkle"
-	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
 )
 
@@ -107,49 +101,11 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 	args := []string{"--config", config, "--key", keyFile, "--token-file", tokenFile, "--data", data, "--http", "127.0.0.1:0"}
 
 	p := startNode(t, args...)
-	var (
-		mu    sync.Mutex
-		acked []string
-		next  atomic.Int64
-		stop  atomic.Bool
-		wg    sync.WaitGroup
-	)
-	client := &http.Client{Timeout: 10 * time.Second}
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				body := fmt.Sprintf(`{"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:%d"}}`, next.Add(1))
-				req, _ := http.NewRequest("POST", p.http+"/v1/credentials", strings.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+token)
-				resp, err := client.Do(req)
-				if err != nil {
-					return
-				}
-				var sub struct{ Digest string }
-				if decodeJSONBody(resp, &sub) == nil && resp.StatusCode == http.StatusAccepted {
-					mu.Lock()
-					acked = append(acked, sub.Digest)
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	for {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 300 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	s := startStream(p.http, token)
+	s.waitAcked(300)
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
-	stop.Store(true)
-	wg.Wait()
+	acked := s.stop()
 	t.Logf("%d credentials acknowledged before SIGKILL", len(acked))
 
 	p = startNode(t, args...)
@@ -163,39 +119,13 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("node did not stop cleanly: %v", err)
 	}
 
-	st, err := store.Open(store.Config{Dir: data})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[merkle.Hash]int{}
-	batches, err := st.BatchesInState(store.BatchConfirmed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, b := range batches {
-		ds, _ := st.BatchDigests(b.Root)
-		for _, d := range ds {
-			seen[d]++
-		}
-	}
-	st.Close()
-	for _, s := range acked {
-		d, _ := merkle.ParseHash(s)
-		if seen[d] != 1 {
-			t.Errorf("acknowledged digest %s is in %d anchored batches, want 1", s, seen[d])
-		}
-	}
-	for d, n := range seen {
-		if n != 1 {
-			t.Errorf("digest %s is in %d anchored batches", d, n)
-		}
-	}
+	checkExactlyOnce(t, data, acked)
 
 	// The node is gone; geth is all a learner needs.
 	credFile, receiptFile := filepath.Join(dir, "cred.json"), filepath.Join(dir, "receipt.json")
 	n := int64(0)
-	for i := int64(1); i <= next.Load(); i++ {
-		body := fmt.Sprintf(`{"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:%d"}}`, i)
+	for i := int64(1); i <= s.next.Load(); i++ {
+		body := streamCredential(i)
 		if dd, _ := digestOfJSON(body); dd == last {
 			n = i
 			os.WriteFile(credFile, []byte(body), 0o600)
