@@ -137,8 +137,8 @@ func Verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 		Member:        onChain.Member,
 	}
 	v.Anchor = facts
-	v.pass(CheckAnchored, fmt.Sprintf("root anchored in block %d at %s, %d confirmations",
-		facts.BlockNumber, facts.BlockTime.Format(time.RFC3339), facts.Confirmations))
+	v.pass(CheckAnchored, fmt.Sprintf("root anchored in block %d at %s, %s",
+		facts.BlockNumber, facts.BlockTime.Format(time.RFC3339), plural(facts.Confirmations, "confirmation")))
 
 	info, err := memberInfo(ctx, chain, registryAddr, facts.Member)
 	if err != nil {
@@ -180,4 +180,11 @@ func (v *Verification) pass(check, detail string) {
 
 func (v *Verification) fail(check, detail string) {
 	v.Checks = append(v.Checks, Check{Check: check, OK: false, Detail: detail})
+}
+
+func plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
