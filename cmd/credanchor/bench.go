@@ -194,8 +194,8 @@ func benchHTTP(c *cli.Context) error {
 		return nil
 	}
 	digests := make([]string, 0, 1000)
-	for i := range int64(1000) {
-		d, err := digestOfJSON(benchCredential("single", i+1))
+	for i := range int64(min(1000, total)) {
+		d, err := digestOfJSON(benchCredential("bulk", i))
 		if err != nil {
 			return err
 		}

@@ -463,3 +463,20 @@ func (l logTail) String() string {
 	}
 	return string(data)
 }
+
+// TestBenchHTTP runs `credanchor bench http` small, so that the command the
+// notes quote keeps working.
+func TestBenchHTTP(t *testing.T) {
+	out, stderr, code := run(t, "bench", "http", "--credentials", "2000", "--single", "200", "--duration", "1s", "--clients", "8")
+	if code != 0 {
+		t.Fatalf("bench http: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, want := range []string{"single submissions: 200 in", "(0 failed)", "bulk submissions:   2000 in", "req/s, p50"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "non-2xx") {
+		t.Errorf("wrk saw errors:\n%s", out)
+	}
+}

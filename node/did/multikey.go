@@ -56,9 +56,9 @@ func EncodeMultikeyEd25519(pub ed25519.PublicKey) string {
 }
 
 // DecodeMultikey decodes an Ed25519 Multikey ("z6Mk…") into the public key.
-// Malformed input wraps [ErrInvalidKey]; a well-formed key of another type
-// (P-256 "zDn…", secp256k1 "zQ3s…", X25519 "z6LS…") wraps [ErrUnsupportedKey]
-// and names the codec.
+// Malformed input, including an unknown multicodec, wraps [ErrInvalidKey]; a
+// key of another known type (P-256 "zDn…", secp256k1 "zQ3s…", X25519 "z6LS…",
+// an ed25519-priv secret key) wraps [ErrUnsupportedKey] and names the codec.
 func DecodeMultikey(s string) (ed25519.PublicKey, error) {
 	raw, err := decodeMultibase(s)
 	if err != nil {
@@ -135,9 +135,14 @@ func cutCodec(raw []byte, prefix string, size int) ([]byte, error) {
 			return nil, fmt.Errorf("%w: no multicodec prefix", ErrInvalidKey)
 		}
 		want, _ := binary.Uvarint([]byte(prefix))
-		name := multicodecNames[code]
-		if name == "" {
-			name = "unknown"
+		if code == want {
+			return nil, fmt.Errorf("%w: multicodec 0x%x is not minimally encoded", ErrInvalidKey, code)
+		}
+		name, known := multicodecNames[code]
+		if !known {
+			// Not a key codec at all: most likely a damaged or truncated
+			// value (base58 changes every byte when a character goes).
+			return nil, fmt.Errorf("%w: multicodec 0x%x is not a key type, want 0x%x (%s)", ErrInvalidKey, code, want, multicodecNames[want])
 		}
 		return nil, fmt.Errorf("%w: multicodec 0x%x (%s), want 0x%x (%s)", ErrUnsupportedKey, code, name, want, multicodecNames[want])
 	}
