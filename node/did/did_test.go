@@ -64,9 +64,9 @@ func TestParse(t *testing.T) {
 
 func TestParseURL(t *testing.T) {
 	for _, tc := range []struct {
-		in                        string
+		in                         string
 		did, path, query, fragment string
-		wantErr                   bool
+		wantErr                    bool
 	}{
 		{in: "did:key:z6Mk#z6Mk", did: "did:key:z6Mk", fragment: "z6Mk"},
 		{in: "did:web:example.com#key-1", did: "did:web:example.com", fragment: "key-1"},

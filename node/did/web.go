@@ -162,12 +162,18 @@ func NewWebResolver(cfg WebConfig) (*WebResolver, error) {
 // The check runs on the address actually dialled, after DNS resolution, so a
 // name that resolves to a private address is refused too.
 func publicTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	// A proxy would be the address dialled, defeating the check.
-	t.Proxy = nil
 	d := &net.Dialer{Timeout: DefaultWebTimeout, KeepAlive: 30 * time.Second, Control: dialPublicOnly}
-	t.DialContext = d.DialContext
-	return t
+	// Built from scratch rather than cloned from http.DefaultTransport, which
+	// a program may have replaced; Proxy stays nil because a proxy would be
+	// the address dialled, defeating the check.
+	return &http.Transport{
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   DefaultWebTimeout,
+		ResponseHeaderTimeout: DefaultWebTimeout,
+	}
 }
 
 // nonPublic lists special-purpose IPv4 ranges that netip does not classify as
