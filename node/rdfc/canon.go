@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // HashAlgorithm is the hash function RDFC-1.0 runs with.
@@ -82,10 +83,11 @@ type Result struct {
 // blank nodes are too symmetric to label within opts' limits fail with
 // ErrWorkLimit.
 func Canonicalize(quads []Quad, opts Options) (*Result, error) {
-	c := canonicalizer{canonCount: 0}
+	c := pool.Get().(*canonicalizer)
+	defer c.release()
 	switch opts.Hash {
 	case SHA256:
-		c.size = sha256.Size
+		c.size, c.sha384 = sha256.Size, false
 	case SHA384:
 		c.size, c.sha384 = sha512.Size384, true
 	default:
@@ -93,16 +95,42 @@ func Canonicalize(quads []Quad, opts Options) (*Result, error) {
 	}
 	c.maxWork = limit(opts.MaxWork, DefaultMaxWork)
 	c.maxDeep = limit(opts.MaxDeepIterations, DefaultMaxDeepIterations)
-	for i := range quads {
-		if err := quads[i].Validate(); err != nil {
-			return nil, fmt.Errorf("quad %d: %w", i, err)
-		}
+	if err := c.index(quads); err != nil {
+		return nil, err
 	}
-	c.index(quads)
 	if err := c.label(); err != nil {
 		return nil, err
 	}
 	return c.result(), nil
+}
+
+// pool recycles canonicalizers, whose scratch buffers would otherwise be
+// most of the allocations of a call.
+var pool = sync.Pool{New: func() any { return new(canonicalizer) }}
+
+// maxPooledBytes keeps one huge dataset from pinning its buffers for ever.
+const maxPooledBytes = 1 << 20
+
+// release clears c, dropping every reference to the caller's data, and
+// returns it to the pool.
+func (c *canonicalizer) release() {
+	if cap(c.buf) > maxPooledBytes || cap(c.buf2) > maxPooledBytes || cap(c.quads) > maxPooledBytes/32 {
+		return
+	}
+	clear(c.quads)
+	c.quads = c.quads[:0]
+	for i := range c.nodes {
+		c.nodes[i] = node{quads: c.nodes[i].quads[:0]}
+	}
+	c.nodes = c.nodes[:0]
+	clear(c.ids)
+	c.useIDs = false
+	clear(c.seen)
+	c.useSeen = false
+	c.canonCount = 0
+	c.canonOrder = c.canonOrder[:0]
+	c.work = 0
+	pool.Put(c)
 }
 
 func limit(v, def int) int {
@@ -123,6 +151,7 @@ type digest [sha512.Size384]byte
 type iquad struct {
 	q       *Quad
 	s, o, g int32
+	esc     uint8 // escSubject… bits: components that need escaping
 }
 
 type node struct {
@@ -140,8 +169,14 @@ type canonicalizer struct {
 	quads []iquad
 	nodes []node
 
+	ids     map[string]int32 // label to node, once there are many nodes
+	useIDs  bool
+	seen    map[Quad]struct{} // quads with blank nodes, once there are many
+	useSeen bool
+
 	canonCount int32
 	canonOrder []int32 // nodes in the order canonical labels were issued
+	order      []int32 // nodes by first degree hash
 
 	work, maxWork, maxDeep int
 
@@ -166,60 +201,149 @@ func (c *canonicalizer) sum(data []byte) (d digest) {
 
 func (c *canonicalizer) cmp(a, b *digest) int { return bytes.Compare(a[:c.size], b[:c.size]) }
 
-// index builds the blank node to quads map (RDFC-1.0 §4.4.3 step 2), the
-// blank nodes numbered in order of first appearance so that ties later
-// break the way the reference implementations break them.
-func (c *canonicalizer) index(quads []Quad) {
-	c.quads = make([]iquad, 0, len(quads))
-	var ids map[string]int32
-	// Only quads with blank nodes take part in hashing, so only they are
-	// deduplicated here; duplicate ground quads become equal adjacent
-	// lines of the sorted output and are dropped there.
-	var seen map[Quad]struct{}
+// index validates quads and builds the blank node to quads map (RDFC-1.0
+// §4.4.3 step 2), the blank nodes numbered in order of first appearance so
+// that ties later break the way the reference implementations break them.
+func (c *canonicalizer) index(quads []Quad) error {
+	c.quads = slices.Grow(c.quads[:0], len(quads))
 	for i := range quads {
 		q := &quads[i]
-		if q.Subject.Kind != KindBlankNode && q.Object.Kind != KindBlankNode && q.Graph.Kind != KindBlankNode {
-			c.quads = append(c.quads, iquad{q: q, s: -1, o: -1, g: -1})
-			continue
+		esc, err := validateQuad(q)
+		if err != nil {
+			return fmt.Errorf("quad %d: %w", i, err)
 		}
-		if seen == nil {
-			seen = make(map[Quad]struct{})
-			ids = make(map[string]int32)
+		iq := iquad{q: q, s: -1, o: -1, g: -1, esc: esc}
+		// Only quads with blank nodes take part in hashing, so only
+		// they are deduplicated here; duplicate ground quads become
+		// equal adjacent lines of the sorted output, dropped there.
+		if q.Subject.Kind == KindBlankNode || q.Object.Kind == KindBlankNode || q.Graph.Kind == KindBlankNode {
+			if c.duplicate(q) {
+				continue
+			}
+			qi := int32(len(c.quads))
+			iq.s = c.nodeFor(&q.Subject, qi)
+			iq.o = c.nodeFor(&q.Object, qi)
+			iq.g = c.nodeFor(&q.Graph, qi)
 		}
-		key := normalQuad(q)
-		if _, dup := seen[key]; dup {
-			continue
-		}
-		seen[key] = struct{}{}
-		qi := int32(len(c.quads))
-		iq := iquad{q: q, s: -1, o: -1, g: -1}
-		iq.s = c.nodeFor(ids, &q.Subject, qi)
-		iq.o = c.nodeFor(ids, &q.Object, qi)
-		iq.g = c.nodeFor(ids, &q.Graph, qi)
 		c.quads = append(c.quads, iq)
 	}
+	return nil
+}
+
+// duplicate reports whether a quad equal to q, which has a blank node, is
+// already indexed. An equal quad shares q's first blank node, so only that
+// node's quads are compared, unless it has so many that a set of all quads
+// with blank nodes is cheaper.
+func (c *canonicalizer) duplicate(q *Quad) bool {
+	if c.useSeen {
+		key := normalQuad(q)
+		if _, dup := c.seen[key]; dup {
+			return true
+		}
+		c.seen[key] = struct{}{}
+		return false
+	}
+	first := &q.Subject
+	if first.Kind != KindBlankNode {
+		first = &q.Object
+		if first.Kind != KindBlankNode {
+			first = &q.Graph
+		}
+	}
+	id := c.lookup(first.Value)
+	if id < 0 {
+		return false
+	}
+	list := c.nodes[id].quads
+	if len(list) > 32 {
+		if c.seen == nil {
+			c.seen = make(map[Quad]struct{})
+		}
+		for i := range c.quads {
+			if iq := &c.quads[i]; iq.s >= 0 || iq.o >= 0 || iq.g >= 0 {
+				c.seen[normalQuad(iq.q)] = struct{}{}
+			}
+		}
+		c.useSeen = true
+		return c.duplicate(q)
+	}
+	for _, qi := range list {
+		if sameQuad(c.quads[qi].q, q) {
+			return true
+		}
+	}
+	return false
 }
 
 // normalQuad gives the quad the single spelling that dataset equality uses.
 func normalQuad(q *Quad) Quad {
 	n := *q
-	if n.Object.Kind == KindLiteral {
-		if n.Object.Language != "" || n.Object.Datatype == XSDString {
-			n.Object.Datatype = ""
-		}
-	}
+	n.Object.Datatype = literalDatatype(&n.Object)
 	return n
 }
 
-func (c *canonicalizer) nodeFor(ids map[string]int32, t *Term, qi int32) int32 {
+// literalDatatype is t's datatype with xsd:string and rdf:langString, the
+// implied ones, spelled "".
+func literalDatatype(t *Term) string {
+	if t.Kind == KindLiteral && (t.Language != "" || t.Datatype == XSDString) {
+		return ""
+	}
+	return t.Datatype
+}
+
+func sameQuad(a, b *Quad) bool {
+	return a.Subject == b.Subject && a.Predicate == b.Predicate && a.Graph == b.Graph &&
+		a.Object.Kind == b.Object.Kind && a.Object.Value == b.Object.Value &&
+		a.Object.Language == b.Object.Language &&
+		literalDatatype(&a.Object) == literalDatatype(&b.Object)
+}
+
+// lookup returns the index of the blank node labelled label, or -1. Few
+// datasets have more than a handful of blank nodes, and for those a scan
+// beats hashing; a map takes over beyond.
+func (c *canonicalizer) lookup(label string) int32 {
+	if c.useIDs {
+		if id, ok := c.ids[label]; ok {
+			return id
+		}
+		return -1
+	}
+	for i := range c.nodes {
+		if c.nodes[i].label == label {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+const maxScannedNodes = 16
+
+func (c *canonicalizer) nodeFor(t *Term, qi int32) int32 {
 	if t.Kind != KindBlankNode {
 		return -1
 	}
-	id, ok := ids[t.Value]
-	if !ok {
+	id := c.lookup(t.Value)
+	if id < 0 {
 		id = int32(len(c.nodes))
-		ids[t.Value] = id
-		c.nodes = append(c.nodes, node{label: t.Value, canon: -1, quads: make([]int32, 0, 4)})
+		if len(c.nodes) < cap(c.nodes) {
+			// Reuse the quads list a pooled node left behind.
+			c.nodes = c.nodes[:id+1]
+			c.nodes[id].label, c.nodes[id].canon = t.Value, -1
+		} else {
+			c.nodes = append(c.nodes, node{label: t.Value, canon: -1})
+		}
+		switch {
+		case c.useIDs:
+			c.ids[t.Value] = id
+		case len(c.nodes) > maxScannedNodes:
+			if c.ids == nil {
+				c.ids = make(map[string]int32)
+			}
+			for i := range c.nodes {
+				c.ids[c.nodes[i].label] = int32(i)
+			}
+			c.useIDs = true
+		}
 	}
 	n := &c.nodes[id]
 	// A quad naming the node twice (a self link) is listed once.
@@ -229,29 +353,34 @@ func (c *canonicalizer) nodeFor(ids map[string]int32, t *Term, qi int32) int32 {
 	return id
 }
 
-// Line modes for appendLine.
-const (
-	modeCanonical   = -1 // blank nodes as _:c14nN
-	modeFirstDegree = 0  // ref ≥ 0: blank nodes as _:a (ref) or _:z
-)
+// modeCanonical, passed to appendLine as ref, writes blank nodes under their
+// canonical labels. A node index instead writes that node as _:a and every
+// other blank node as _:z, the form Hash First Degree Quads hashes.
+const modeCanonical = -1
 
 func (c *canonicalizer) appendLine(dst []byte, q *iquad, ref int32) []byte {
-	dst = c.appendComponent(dst, q.s, &q.q.Subject, ref)
+	dst = c.appendComponent(dst, q.s, &q.q.Subject, ref, q.esc&escSubject != 0)
 	dst = append(dst, ' ')
-	dst = appendIRI(dst, q.q.Predicate.Value)
+	if q.esc&escPredicate != 0 {
+		dst = appendIRI(dst, q.q.Predicate.Value)
+	} else {
+		dst = appendTermFast(dst, &q.q.Predicate)
+	}
 	dst = append(dst, ' ')
-	dst = c.appendComponent(dst, q.o, &q.q.Object, ref)
+	dst = c.appendComponent(dst, q.o, &q.q.Object, ref, q.esc&escObject != 0)
 	if q.q.Graph.Kind != KindNone {
 		dst = append(dst, ' ')
-		dst = c.appendComponent(dst, q.g, &q.q.Graph, ref)
+		dst = c.appendComponent(dst, q.g, &q.q.Graph, ref, q.esc&escGraph != 0)
 	}
 	return append(dst, ' ', '.', '\n')
 }
 
-func (c *canonicalizer) appendComponent(dst []byte, n int32, t *Term, ref int32) []byte {
+func (c *canonicalizer) appendComponent(dst []byte, n int32, t *Term, ref int32, esc bool) []byte {
 	switch {
-	case n < 0:
+	case n < 0 && esc:
 		return t.AppendTo(dst)
+	case n < 0:
+		return appendTermFast(dst, t)
 	case ref == modeCanonical:
 		return appendCanonLabel(append(dst, '_', ':'), c.nodes[n].canon)
 	case n == ref:
@@ -309,16 +438,17 @@ func (c *canonicalizer) label() error {
 	if len(c.nodes) == 0 {
 		return nil
 	}
-	c.canonOrder = make([]int32, 0, len(c.nodes))
+	c.canonOrder = slices.Grow(c.canonOrder[:0], len(c.nodes))
 	for n := range c.nodes {
 		c.hashFirstDegree(int32(n))
 	}
 	// The hash to blank nodes map, as node lists grouped by hash in code
 	// point order of the hash; stable so each list keeps input order.
-	order := make([]int32, len(c.nodes))
-	for i := range order {
-		order[i] = int32(i)
+	order := slices.Grow(c.order[:0], len(c.nodes))
+	for i := range c.nodes {
+		order = append(order, int32(i))
 	}
+	c.order = order
 	slices.SortStableFunc(order, func(a, b int32) int { return c.cmp(&c.nodes[a].h1, &c.nodes[b].h1) })
 	shared := false
 	for i := 0; i < len(order); {

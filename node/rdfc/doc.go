@@ -7,6 +7,14 @@
 // It escapes literals as RDFC-1.0 Appendix A requires, supports SHA-256 and
 // SHA-384, and bounds the work of Hash N-Degree Quads so that a poisoned
 // dataset fails with ErrWorkLimit instead of running for ever (RDFC-1.0 §7.1).
+// It is safe for concurrent use.
+//
+// The output is that of RDFC-1.0 exactly, tie-breaks and issued identifiers
+// included (it matches rdf-canonize, the reference implementation), with
+// RDFC-1.0's limits: when blank nodes are linked by quads in named graphs,
+// isomorphic inputs given in other orders can canonicalize differently,
+// because the algorithm hashes such links without their graph names. Inputs
+// derived the same way from the same document are unaffected.
 package rdfc
 
 import (

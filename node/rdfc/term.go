@@ -144,22 +144,49 @@ func quadLenHint(q *Quad) int {
 // absent, an IRI or a blank node; all text must be UTF-8, blank node labels
 // and IRIs non-empty, and language tags of the N-Quads LANGTAG form.
 func (q Quad) Validate() error {
-	if err := validateTerm(&q.Subject, "subject", kindIRI|kindBlank); err != nil {
-		return err
+	_, err := validateQuad(&q)
+	return err
+}
+
+// Bits of the escape mask validateQuad returns: the subject, predicate,
+// object and graph whose canonical form needs an escape. Terms without one,
+// nearly all of them, are then copied without a second scan.
+const (
+	escSubject = 1 << iota
+	escPredicate
+	escObject
+	escGraph
+)
+
+func validateQuad(q *Quad) (esc uint8, err error) {
+	var e bool
+	if e, err = validateTerm(&q.Subject, "subject", kindIRI|kindBlank); err != nil {
+		return 0, err
+	} else if e {
+		esc |= escSubject
 	}
-	if err := validateTerm(&q.Predicate, "predicate", kindIRI); err != nil {
-		return err
+	if e, err = validateTerm(&q.Predicate, "predicate", kindIRI); err != nil {
+		return 0, err
+	} else if e {
+		esc |= escPredicate
 	}
-	if err := validateTerm(&q.Object, "object", kindIRI|kindBlank|kindLiteral); err != nil {
-		return err
+	if e, err = validateTerm(&q.Object, "object", kindIRI|kindBlank|kindLiteral); err != nil {
+		return 0, err
+	} else if e {
+		esc |= escObject
 	}
 	if q.Graph.Kind == KindNone {
 		if q.Graph != (Term{}) {
-			return fmt.Errorf("%w: graph: default graph term has a value", ErrInvalidQuad)
+			return 0, fmt.Errorf("%w: graph: default graph term has a value", ErrInvalidQuad)
 		}
-		return nil
+		return esc, nil
 	}
-	return validateTerm(&q.Graph, "graph", kindIRI|kindBlank)
+	if e, err = validateTerm(&q.Graph, "graph", kindIRI|kindBlank); err != nil {
+		return 0, err
+	} else if e {
+		esc |= escGraph
+	}
+	return esc, nil
 }
 
 const (
@@ -168,7 +195,62 @@ const (
 	kindLiteral
 )
 
-func validateTerm(t *Term, pos string, allowed int) error {
+// Byte classes for scan: clsEsc marks a byte the context escapes (or may:
+// 0xEF leads U+FFFE and U+FFFF), clsHigh a byte that is not ASCII.
+const (
+	clsEsc  = 1
+	clsHigh = 2
+)
+
+var (
+	iriClass = byteClasses(&iriEsc)
+	litClass = byteClasses(&litEsc)
+)
+
+func byteClasses(esc *[256]byte) (t [256]uint8) {
+	for c := range 256 {
+		if esc[c] != 0 {
+			t[c] |= clsEsc
+		}
+		if c >= utf8.RuneSelf {
+			t[c] |= clsHigh
+		}
+	}
+	return t
+}
+
+// scan ORs the classes of the bytes of s: one branch-free pass that tells
+// both whether s must be checked as UTF-8 and whether it needs escaping.
+func scan(s string, class *[256]uint8) uint8 {
+	// Eight independent lookups a round keep the loads in flight; this
+	// loop is the one pass over every byte of the dataset.
+	var c0, c1, c2, c3 uint8
+	for len(s) >= 8 {
+		c0 |= class[s[0]] | class[s[4]]
+		c1 |= class[s[1]] | class[s[5]]
+		c2 |= class[s[2]] | class[s[6]]
+		c3 |= class[s[3]] | class[s[7]]
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		c0 |= class[s[i]]
+	}
+	return c0 | c1 | c2 | c3
+}
+
+// validText reports whether s is valid UTF-8 and, for the class table
+// given, whether it needs escaping.
+func validText(s string, class *[256]uint8) (ok, esc bool) {
+	c := scan(s, class)
+	if c&clsHigh != 0 && !utf8.ValidString(s) {
+		return false, false
+	}
+	return true, c&clsEsc != 0
+}
+
+// validateTerm checks t for position pos and reports whether its canonical
+// form needs an escape.
+func validateTerm(t *Term, pos string, allowed int) (esc bool, err error) {
 	var bit int
 	switch t.Kind {
 	case KindIRI:
@@ -179,32 +261,68 @@ func validateTerm(t *Term, pos string, allowed int) error {
 		bit = kindLiteral
 	}
 	if bit&allowed == 0 {
-		return fmt.Errorf("%w: %s is a %v", ErrInvalidQuad, pos, t.Kind)
+		return false, fmt.Errorf("%w: %s is a %v", ErrInvalidQuad, pos, t.Kind)
 	}
-	if !utf8.ValidString(t.Value) || !utf8.ValidString(t.Datatype) {
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidQuad, pos)
-	}
+	var ok bool
 	switch t.Kind {
 	case KindIRI, KindBlankNode:
 		if t.Value == "" {
-			return fmt.Errorf("%w: %s: empty %v", ErrInvalidQuad, pos, t.Kind)
+			return false, fmt.Errorf("%w: %s: empty %v", ErrInvalidQuad, pos, t.Kind)
 		}
 		if t.Datatype != "" || t.Language != "" {
-			return fmt.Errorf("%w: %s: %v with a datatype or language", ErrInvalidQuad, pos, t.Kind)
+			return false, fmt.Errorf("%w: %s: %v with a datatype or language", ErrInvalidQuad, pos, t.Kind)
 		}
-	case KindLiteral:
-		if t.Language != "" {
-			// The tag is written as is, so a malformed one could forge
-			// the rest of a canonical line; only LANGTAG is accepted.
-			if !validLangTag(t.Language) {
-				return fmt.Errorf("%w: %s: malformed language tag %q", ErrInvalidQuad, pos, t.Language)
-			}
-			if t.Datatype != "" && t.Datatype != RDFLangString {
-				return fmt.Errorf("%w: %s: language-tagged literal with datatype %q", ErrInvalidQuad, pos, t.Datatype)
-			}
+		if ok, esc = validText(t.Value, &iriClass); !ok {
+			return false, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidQuad, pos)
 		}
+		// Blank node labels are never written: no escape needed.
+		return esc && t.Kind == KindIRI, nil
 	}
-	return nil
+	if ok, esc = validText(t.Value, &litClass); !ok {
+		return false, fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidQuad, pos)
+	}
+	if t.Language != "" {
+		// The tag is written as is, so a malformed one could forge
+		// the rest of a canonical line; only LANGTAG is accepted.
+		if !validLangTag(t.Language) {
+			return false, fmt.Errorf("%w: %s: malformed language tag %q", ErrInvalidQuad, pos, t.Language)
+		}
+		if t.Datatype != "" && t.Datatype != RDFLangString {
+			return false, fmt.Errorf("%w: %s: language-tagged literal with datatype %q", ErrInvalidQuad, pos, t.Datatype)
+		}
+		return esc, nil
+	}
+	dtOK, dtEsc := validText(t.Datatype, &iriClass)
+	if !dtOK {
+		return false, fmt.Errorf("%w: %s: datatype is not valid UTF-8", ErrInvalidQuad, pos)
+	}
+	return esc || dtEsc, nil
+}
+
+// appendTermFast appends t in canonical form when validation found that
+// it needs no escape: the text is copied as is.
+func appendTermFast(dst []byte, t *Term) []byte {
+	switch t.Kind {
+	case KindIRI:
+		dst = append(dst, '<')
+		dst = append(dst, t.Value...)
+		return append(dst, '>')
+	case KindLiteral:
+		dst = append(dst, '"')
+		dst = append(dst, t.Value...)
+		dst = append(dst, '"')
+		switch {
+		case t.Language != "":
+			dst = append(dst, '@')
+			dst = append(dst, t.Language...)
+		case t.Datatype != "" && t.Datatype != XSDString:
+			dst = append(dst, '^', '^', '<')
+			dst = append(dst, t.Datatype...)
+			dst = append(dst, '>')
+		}
+		return dst
+	}
+	return t.AppendTo(dst)
 }
 
 // validLangTag reports whether s matches [a-zA-Z]+ ('-' [a-zA-Z0-9]+)*.
