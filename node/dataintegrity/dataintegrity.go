@@ -1,0 +1,323 @@
+// Package dataintegrity creates and verifies W3C Data Integrity proofs
+// (https://www.w3.org/TR/vc-data-integrity/) with the eddsa-jcs-2022
+// cryptosuite of Data Integrity EdDSA
+// (https://www.w3.org/TR/vc-di-eddsa/): Ed25519 over the SHA-256 of the JCS
+// (RFC 8785) proof configuration followed by that of the document.
+package dataintegrity
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gowebpki/jcs"
+	"github.com/mr-tron/base58"
+)
+
+// Names of the proof type and cryptosuite this package implements.
+const (
+	ProofType      = "DataIntegrityProof"
+	CryptosuiteJCS = "eddsa-jcs-2022"
+)
+
+// Errors, named for the VC error codes callers map them to.
+var (
+	// ErrMalformed: the document or a proof is not well formed
+	// (MALFORMED_VALUE_ERROR / PROOF_VERIFICATION_ERROR).
+	ErrMalformed = errors.New("dataintegrity: malformed proof")
+	// ErrUnsupported: a proof of another type or cryptosuite.
+	ErrUnsupported = errors.New("dataintegrity: unsupported proof type or cryptosuite")
+	// ErrSignature: the signature does not verify (CRYPTOGRAPHIC_SECURITY_ERROR).
+	ErrSignature = errors.New("dataintegrity: signature does not verify")
+	// ErrPurpose: the proof's purpose is not the one asked for.
+	ErrPurpose = errors.New("dataintegrity: wrong proof purpose")
+	// ErrExpired: the proof's expires is past.
+	ErrExpired = errors.New("dataintegrity: proof expired")
+	// ErrChallenge / ErrDomain: the proof is not bound to the verifier's
+	// challenge or domain.
+	ErrChallenge = errors.New("dataintegrity: challenge does not match")
+	ErrDomain    = errors.New("dataintegrity: domain does not match")
+)
+
+// KeyResolver finds the Ed25519 key of a verification method, which must be
+// listed under the relationship that purpose names (assertionMethod,
+// authentication).
+type KeyResolver interface {
+	ResolveKey(ctx context.Context, verificationMethod, purpose string) (ed25519.PublicKey, error)
+}
+
+// Options are the proof options of a new proof.
+type Options struct {
+	VerificationMethod string
+	// Purpose is the proofPurpose; empty means "assertionMethod".
+	Purpose string
+	// Created is the proof's creation time; zero means now.
+	Created time.Time
+	// Expires, Challenge and Domain are set on the proof when not zero.
+	Expires   time.Time
+	Challenge string
+	Domain    string
+}
+
+// SignJCS adds an eddsa-jcs-2022 proof to a JSON document (a credential or a
+// presentation) and returns the secured document. A document that already
+// has proofs gets one more, making a proof set.
+func SignJCS(doc []byte, key ed25519.PrivateKey, opts Options) ([]byte, error) {
+	obj, err := decodeObject(doc)
+	if err != nil {
+		return nil, err
+	}
+	existing, hasProof := obj["proof"]
+	delete(obj, "proof")
+	proof := map[string]any{
+		"type":               ProofType,
+		"cryptosuite":        CryptosuiteJCS,
+		"verificationMethod": opts.VerificationMethod,
+		"proofPurpose":       opts.Purpose,
+	}
+	if opts.Purpose == "" {
+		proof["proofPurpose"] = "assertionMethod"
+	}
+	created := opts.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	proof["created"] = created.UTC().Format(time.RFC3339)
+	if !opts.Expires.IsZero() {
+		proof["expires"] = opts.Expires.UTC().Format(time.RFC3339)
+	}
+	if opts.Challenge != "" {
+		proof["challenge"] = opts.Challenge
+	}
+	if opts.Domain != "" {
+		proof["domain"] = opts.Domain
+	}
+	if c, ok := obj["@context"]; ok {
+		proof["@context"] = c
+	}
+	hash, err := hashData(obj, proof)
+	if err != nil {
+		return nil, err
+	}
+	proof["proofValue"] = "z" + base58.Encode(ed25519.Sign(key, hash))
+	switch {
+	case !hasProof:
+		obj["proof"] = proof
+	case isArray(existing):
+		obj["proof"] = append(existing.([]any), proof)
+	default:
+		obj["proof"] = []any{existing, proof}
+	}
+	return json.Marshal(obj)
+}
+
+// VerifyOptions say what a verifier expects of the proofs.
+type VerifyOptions struct {
+	// Purpose is the proofPurpose required; empty means "assertionMethod".
+	Purpose string
+	// Challenge and Domain, when set, must be the proof's.
+	Challenge, Domain string
+	// Now is the time expires is checked against; zero means now.
+	Now time.Time
+}
+
+// Verified is one verified proof.
+type Verified struct {
+	VerificationMethod string
+	Purpose            string
+	Created            time.Time
+}
+
+// Verify checks every proof of a secured document (a proof set verifies when
+// each of its proofs does) and returns them. It fails with ErrUnsupported
+// for proofs of other cryptosuites, so that a caller can hand those to
+// another verifier.
+func Verify(ctx context.Context, doc []byte, keys KeyResolver, opts VerifyOptions) ([]Verified, error) {
+	obj, err := decodeObject(doc)
+	if err != nil {
+		return nil, err
+	}
+	raw, ok := obj["proof"]
+	if !ok {
+		return nil, fmt.Errorf("%w: no proof", ErrMalformed)
+	}
+	delete(obj, "proof")
+	proofs := []any{raw}
+	if isArray(raw) {
+		proofs = raw.([]any)
+	}
+	if len(proofs) == 0 {
+		return nil, fmt.Errorf("%w: empty proof set", ErrMalformed)
+	}
+	purpose := opts.Purpose
+	if purpose == "" {
+		purpose = "assertionMethod"
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var out []Verified
+	for i, p := range proofs {
+		proof, ok := p.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%w: proof %d is not an object", ErrMalformed, i)
+		}
+		v, err := verifyOne(ctx, obj, proof, keys, purpose, opts, now)
+		if err != nil {
+			return nil, fmt.Errorf("proof %d: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver, purpose string, opts VerifyOptions, now time.Time) (Verified, error) {
+	str := func(k string) string { s, _ := proof[k].(string); return s }
+	if str("type") != ProofType || str("cryptosuite") != CryptosuiteJCS {
+		return Verified{}, fmt.Errorf("%w: %s %s", ErrUnsupported, str("type"), str("cryptosuite"))
+	}
+	v := Verified{VerificationMethod: str("verificationMethod"), Purpose: str("proofPurpose")}
+	if v.VerificationMethod == "" {
+		return v, fmt.Errorf("%w: no verificationMethod", ErrMalformed)
+	}
+	if v.Purpose != purpose {
+		return v, fmt.Errorf("%w: %q, want %q", ErrPurpose, v.Purpose, purpose)
+	}
+	if c := str("created"); c != "" {
+		t, err := time.Parse(time.RFC3339, c)
+		if err != nil {
+			return v, fmt.Errorf("%w: created %q", ErrMalformed, c)
+		}
+		v.Created = t
+	}
+	if e := str("expires"); e != "" {
+		t, err := time.Parse(time.RFC3339, e)
+		if err != nil {
+			return v, fmt.Errorf("%w: expires %q", ErrMalformed, e)
+		}
+		if now.After(t) {
+			return v, fmt.Errorf("%w at %s", ErrExpired, e)
+		}
+	}
+	if opts.Challenge != "" && str("challenge") != opts.Challenge {
+		return v, ErrChallenge
+	}
+	if opts.Domain != "" && str("domain") != opts.Domain {
+		return v, ErrDomain
+	}
+	value := str("proofValue")
+	if len(value) < 2 || value[0] != 'z' {
+		return v, fmt.Errorf("%w: proofValue is not base58btc multibase", ErrMalformed)
+	}
+	sig, err := base58.Decode(value[1:])
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return v, fmt.Errorf("%w: proofValue is not a %d-byte signature", ErrMalformed, ed25519.SignatureSize)
+	}
+	config := make(map[string]any, len(proof))
+	for k, val := range proof {
+		if k != "proofValue" {
+			config[k] = val
+		}
+	}
+	// The proof's @context, when present, must begin the document's, and
+	// the document is hashed with it: a proof vouches only for the contexts
+	// its signer saw.
+	if pc, ok := config["@context"]; ok {
+		if !contextPrefix(pc, doc["@context"]) {
+			return v, fmt.Errorf("%w: the proof's @context does not begin the document's", ErrMalformed)
+		}
+		withProofContext := make(map[string]any, len(doc))
+		for k, val := range doc {
+			withProofContext[k] = val
+		}
+		withProofContext["@context"] = pc
+		doc = withProofContext
+	}
+	hash, err := hashData(doc, config)
+	if err != nil {
+		return v, err
+	}
+	pub, err := keys.ResolveKey(ctx, v.VerificationMethod, v.Purpose)
+	if err != nil {
+		return v, fmt.Errorf("verification method %s: %w", v.VerificationMethod, err)
+	}
+	if !ed25519.Verify(pub, hash, sig) {
+		return v, ErrSignature
+	}
+	return v, nil
+}
+
+// hashData is SHA-256(JCS(proof configuration)) || SHA-256(JCS(document)).
+func hashData(doc, config map[string]any) ([]byte, error) {
+	d, err := canonical(doc)
+	if err != nil {
+		return nil, err
+	}
+	c, err := canonical(config)
+	if err != nil {
+		return nil, err
+	}
+	ch, dh := sha256.Sum256(c), sha256.Sum256(d)
+	return append(ch[:], dh[:]...), nil
+}
+
+func canonical(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	out, err := jcs.Transform(b)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return out, nil
+}
+
+// decodeObject decodes one JSON object, keeping numbers as written so that
+// JCS formats them from their source text.
+func decodeObject(doc []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: trailing data", ErrMalformed)
+	}
+	return obj, nil
+}
+
+func isArray(v any) bool {
+	_, ok := v.([]any)
+	return ok
+}
+
+// contextPrefix reports whether proof's @context (a string or an array) is
+// a prefix of doc's.
+func contextPrefix(proof, doc any) bool {
+	list := func(v any) []any {
+		if a, ok := v.([]any); ok {
+			return a
+		}
+		return []any{v}
+	}
+	p, d := list(proof), list(doc)
+	if doc == nil || len(p) > len(d) {
+		return false
+	}
+	for i := range p {
+		pb, _ := json.Marshal(p[i])
+		db, _ := json.Marshal(d[i])
+		if !bytes.Equal(pb, db) {
+			return false
+		}
+	}
+	return true
+}
