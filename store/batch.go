@@ -125,6 +125,9 @@ func (s *Store) CreateBatch(b *Batch, digests [][32]byte) error {
 	if err := wb.Set(stateKey(b.State, b.Root), nil, nil); err != nil {
 		return err
 	}
+	if err := wb.Set(timeKey(b.CreatedAt, b.Root), nil, nil); err != nil {
+		return err
+	}
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: create batch: %w", err)
 	}

@@ -245,6 +245,9 @@ func (s *Store) CutBatch(b *Batch, entries []QueuedDigest) error {
 	if err := wb.Set(stateKey(b.State, b.Root), nil, nil); err != nil {
 		return err
 	}
+	if err := wb.Set(timeKey(b.CreatedAt, b.Root), nil, nil); err != nil {
+		return err
+	}
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: cut batch: %w", err)
 	}

@@ -1,6 +1,9 @@
 package store
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // The key schema. Every key the store writes starts with one of these
 // prefixes; nothing else lives in the database.
@@ -8,6 +11,7 @@ import "encoding/binary"
 //	b/<root:32>              batch record (JSON-encoded Batch)
 //	d/<root:32>              the batch's digests, in leaf order, concatenated (32 bytes each)
 //	s/<state:1><root:32>     index of batches by state (empty value)
+//	t/<created:8><root:32>   index of batches by creation time, Unix ns (empty value)
 //	c/<digest:32>            credential record (JSON-encoded Credential)
 //	q/<seq:8>                the pending queue: digests waiting for a batch, in arrival order
 //	m/<name>                 node metadata (schema version, chain id, registry address)
@@ -15,6 +19,7 @@ const (
 	prefixBatch      = 'b'
 	prefixDigests    = 'd'
 	prefixBatchState = 's'
+	prefixBatchTime  = 't'
 	prefixCredential = 'c'
 	prefixQueue      = 'q'
 	prefixMeta       = 'm'
@@ -55,3 +60,11 @@ func queueKey(seq uint64) []byte {
 
 // queueBounds are the iterator bounds of the whole pending queue.
 var queueLower, queueUpper = []byte{prefixQueue, '/'}, []byte{prefixQueue, '/' + 1}
+
+func timeKey(created time.Time, root [32]byte) []byte {
+	k := binary.BigEndian.AppendUint64([]byte{prefixBatchTime, '/'}, uint64(created.UnixNano()))
+	return append(k, root[:]...)
+}
+
+// timeLower and timeUpper bound the batch time index.
+var timeLower, timeUpper = []byte{prefixBatchTime, '/'}, []byte{prefixBatchTime, '/' + 1}
