@@ -1,8 +1,14 @@
 // Package dataintegrity creates and verifies W3C Data Integrity proofs
-// (https://www.w3.org/TR/vc-data-integrity/) with the eddsa-jcs-2022
-// cryptosuite of Data Integrity EdDSA
-// (https://www.w3.org/TR/vc-di-eddsa/): Ed25519 over the SHA-256 of the JCS
-// (RFC 8785) proof configuration followed by that of the document.
+// (https://www.w3.org/TR/vc-data-integrity/) with the cryptosuites of Data
+// Integrity EdDSA (https://www.w3.org/TR/vc-di-eddsa/): Ed25519 over the
+// SHA-256 of the canonical proof configuration followed by that of the
+// canonical document, where canonical is JCS (RFC 8785) for eddsa-jcs-2022
+// and RDFC-1.0 N-Quads of the JSON-LD document (package jsonld: pinned
+// contexts only, safe mode) for eddsa-rdfc-2022. It also verifies the legacy
+// Ed25519Signature2020 proofs (https://w3c-ccg.github.io/di-eddsa-2020/),
+// which hash the same way as eddsa-rdfc-2022. A document may carry a proof
+// set, and proofs that name a previousProof form a proof chain: each such
+// proof signs the document together with the proofs it names.
 package dataintegrity
 
 import (
@@ -13,16 +19,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/gowebpki/jcs"
 	"github.com/mr-tron/base58"
+
+	"github.com/credanchor/credanchor/node/jsonld"
 )
 
 // Names of the proof type and cryptosuite this package implements.
 const (
-	ProofType      = "DataIntegrityProof"
-	CryptosuiteJCS = "eddsa-jcs-2022"
+	ProofType       = "DataIntegrityProof"
+	CryptosuiteJCS  = "eddsa-jcs-2022"
+	CryptosuiteRDFC = "eddsa-rdfc-2022"
+	// ProofTypeEd25519Signature2020 is the legacy proof type, verified only.
+	ProofTypeEd25519Signature2020 = "Ed25519Signature2020"
+	// ContextEd25519Signature2020 is the context that defines it, which the
+	// document or the proof must use.
+	ContextEd25519Signature2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 )
 
 // Errors, named for the VC error codes callers map them to.
@@ -62,12 +78,31 @@ type Options struct {
 	Expires   time.Time
 	Challenge string
 	Domain    string
+	// ID is the proof's id, which a later proof's PreviousProof can name.
+	ID string
+	// PreviousProof, when set, makes the proof part of a proof chain: it
+	// names the ids of proofs of the document that this proof signs over
+	// (VC Data Integrity §4.2, Add Proof Set/Chain).
+	PreviousProof []string
 }
 
 // SignJCS adds an eddsa-jcs-2022 proof to a JSON document (a credential or a
 // presentation) and returns the secured document. A document that already
 // has proofs gets one more, making a proof set.
 func SignJCS(doc []byte, key ed25519.PrivateKey, opts Options) ([]byte, error) {
+	return sign(doc, key, opts, CryptosuiteJCS)
+}
+
+// SignRDFC adds an eddsa-rdfc-2022 proof to a JSON-LD document (a credential
+// or a presentation) and returns the secured document. A document that
+// already has proofs gets one more, making a proof set. The document must
+// use only pinned contexts and define every term it uses (package jsonld):
+// otherwise the error matches ErrMalformed and jsonld's sentinel.
+func SignRDFC(doc []byte, key ed25519.PrivateKey, opts Options) ([]byte, error) {
+	return sign(doc, key, opts, CryptosuiteRDFC)
+}
+
+func sign(doc []byte, key ed25519.PrivateKey, opts Options, suite string) ([]byte, error) {
 	obj, err := decodeObject(doc)
 	if err != nil {
 		return nil, err
@@ -76,7 +111,7 @@ func SignJCS(doc []byte, key ed25519.PrivateKey, opts Options) ([]byte, error) {
 	delete(obj, "proof")
 	proof := map[string]any{
 		"type":               ProofType,
-		"cryptosuite":        CryptosuiteJCS,
+		"cryptosuite":        suite,
 		"verificationMethod": opts.VerificationMethod,
 		"proofPurpose":       opts.Purpose,
 	}
@@ -97,10 +132,47 @@ func SignJCS(doc []byte, key ed25519.PrivateKey, opts Options) ([]byte, error) {
 	if opts.Domain != "" {
 		proof["domain"] = opts.Domain
 	}
-	if c, ok := obj["@context"]; ok {
-		proof["@context"] = c
+	if opts.ID != "" {
+		proof["id"] = opts.ID
 	}
-	hash, err := hashData(obj, proof)
+	unsecured := obj
+	if len(opts.PreviousProof) > 0 {
+		var all []any
+		if hasProof {
+			all = asList(existing)
+		}
+		var refs []any
+		for _, id := range opts.PreviousProof {
+			refs = append(refs, id)
+		}
+		matching, err := previousProofs(all, refs)
+		if err != nil {
+			return nil, err
+		}
+		if len(refs) == 1 {
+			proof["previousProof"] = refs[0]
+		} else {
+			proof["previousProof"] = refs
+		}
+		// The new proof signs the document with the proofs it chains to.
+		unsecured = maps.Clone(obj)
+		unsecured["proof"] = matching
+	}
+	var hash []byte
+	if suite == CryptosuiteJCS {
+		if c, ok := obj["@context"]; ok {
+			proof["@context"] = c
+		}
+		hash, err = hashData(unsecured, proof, canonicalJCS)
+	} else {
+		// The proof configuration takes the document's @context
+		// (vc-di-eddsa §3.3.5); the proof itself does not repeat it.
+		config := maps.Clone(proof)
+		if c, ok := obj["@context"]; ok {
+			config["@context"] = c
+		}
+		hash, err = hashData(unsecured, config, canonicalRDFC)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +200,10 @@ type VerifyOptions struct {
 
 // Verified is one verified proof.
 type Verified struct {
+	// Type and Cryptosuite name the proof's kind: "DataIntegrityProof" with
+	// "eddsa-jcs-2022" or "eddsa-rdfc-2022", or "Ed25519Signature2020"
+	// with no cryptosuite.
+	Type, Cryptosuite  string
 	VerificationMethod string
 	Purpose            string
 	Created            time.Time
@@ -168,7 +244,18 @@ func Verify(ctx context.Context, doc []byte, keys KeyResolver, opts VerifyOption
 		if !ok {
 			return nil, fmt.Errorf("%w: proof %d is not an object", ErrMalformed, i)
 		}
-		v, err := verifyOne(ctx, obj, proof, keys, purpose, opts, now)
+		doc := obj
+		if prev, ok := proof["previousProof"]; ok {
+			// A proof of a chain signs the document with the proofs it
+			// names (VC Data Integrity §4.5, Verify Proof Sets and Chains).
+			matching, err := previousProofs(proofs, asList(prev))
+			if err != nil {
+				return nil, fmt.Errorf("proof %d: %w", i, err)
+			}
+			doc = maps.Clone(obj)
+			doc["proof"] = matching
+		}
+		v, err := verifyOne(ctx, doc, proof, keys, purpose, opts, now)
 		if err != nil {
 			return nil, fmt.Errorf("proof %d: %w", i, err)
 		}
@@ -179,10 +266,17 @@ func Verify(ctx context.Context, doc []byte, keys KeyResolver, opts VerifyOption
 
 func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver, purpose string, opts VerifyOptions, now time.Time) (Verified, error) {
 	str := func(k string) string { s, _ := proof[k].(string); return s }
-	if str("type") != ProofType || str("cryptosuite") != CryptosuiteJCS {
-		return Verified{}, fmt.Errorf("%w: %s %s", ErrUnsupported, str("type"), str("cryptosuite"))
+	canon, legacy := canonicalJCS, false
+	switch typ, suite := str("type"), str("cryptosuite"); {
+	case typ == ProofType && suite == CryptosuiteJCS:
+	case typ == ProofType && suite == CryptosuiteRDFC:
+		canon = canonicalRDFC
+	case typ == ProofTypeEd25519Signature2020 && proof["cryptosuite"] == nil:
+		canon, legacy = canonicalRDFC, true
+	default:
+		return Verified{}, fmt.Errorf("%w: %s %s", ErrUnsupported, typ, suite)
 	}
-	v := Verified{VerificationMethod: str("verificationMethod"), Purpose: str("proofPurpose")}
+	v := Verified{Type: str("type"), Cryptosuite: str("cryptosuite"), VerificationMethod: str("verificationMethod"), Purpose: str("proofPurpose")}
 	if v.VerificationMethod == "" {
 		return v, fmt.Errorf("%w: no verificationMethod", ErrMalformed)
 	}
@@ -225,10 +319,22 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver,
 			config[k] = val
 		}
 	}
-	// The proof's @context, when present, must begin the document's, and
-	// the document is hashed with it: a proof vouches only for the contexts
-	// its signer saw.
-	if pc, ok := config["@context"]; ok {
+	switch {
+	case legacy:
+		// jsonld-signatures: the proof options take the document's
+		// @context unless they have their own, and the document is hashed
+		// as it is.
+		if _, ok := config["@context"]; !ok {
+			config["@context"] = doc["@context"]
+		}
+		if !hasContext(config["@context"], ContextEd25519Signature2020) {
+			return v, fmt.Errorf("%w: Ed25519Signature2020 without the %s context", ErrMalformed, ContextEd25519Signature2020)
+		}
+	case config["@context"] != nil:
+		// The proof's @context, when present, must begin the document's,
+		// and the document is hashed with it: a proof vouches only for the
+		// contexts its signer saw.
+		pc := config["@context"]
 		if !contextPrefix(pc, doc["@context"]) {
 			return v, fmt.Errorf("%w: the proof's @context does not begin the document's", ErrMalformed)
 		}
@@ -238,8 +344,14 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver,
 		}
 		withProofContext["@context"] = pc
 		doc = withProofContext
+	case suiteRDFC(config):
+		// eddsa-rdfc-2022 hashes the proof configuration with the
+		// document's @context (vc-di-eddsa §3.3.5).
+		if c, ok := doc["@context"]; ok {
+			config["@context"] = c
+		}
 	}
-	hash, err := hashData(doc, config)
+	hash, err := hashData(doc, config, canon)
 	if err != nil {
 		return v, err
 	}
@@ -253,13 +365,15 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver,
 	return v, nil
 }
 
-// hashData is SHA-256(JCS(proof configuration)) || SHA-256(JCS(document)).
-func hashData(doc, config map[string]any) ([]byte, error) {
-	d, err := canonical(doc)
+func suiteRDFC(config map[string]any) bool { return config["cryptosuite"] == CryptosuiteRDFC }
+
+// hashData is SHA-256(canon(proof configuration)) || SHA-256(canon(document)).
+func hashData(doc, config map[string]any, canon func(map[string]any) ([]byte, error)) ([]byte, error) {
+	d, err := canon(doc)
 	if err != nil {
 		return nil, err
 	}
-	c, err := canonical(config)
+	c, err := canon(config)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +381,16 @@ func hashData(doc, config map[string]any) ([]byte, error) {
 	return append(ch[:], dh[:]...), nil
 }
 
-func canonical(v any) ([]byte, error) {
+// canonicalRDFC is the RDFC-1.0 canonical N-Quads of a JSON-LD document.
+func canonicalRDFC(v map[string]any) ([]byte, error) {
+	out, err := jsonld.Canonicalize(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return out, nil
+}
+
+func canonicalJCS(v map[string]any) ([]byte, error) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
@@ -292,6 +415,50 @@ func decodeObject(doc []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("%w: trailing data", ErrMalformed)
 	}
 	return obj, nil
+}
+
+// previousProofs returns the proofs of all whose ids refs names, in the
+// order of refs. Every reference must name exactly one proof.
+func previousProofs(all, refs []any) ([]any, error) {
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%w: empty previousProof", ErrMalformed)
+	}
+	matching := make([]any, 0, len(refs))
+	for _, r := range refs {
+		id, ok := r.(string)
+		if !ok || id == "" {
+			return nil, fmt.Errorf("%w: previousProof %v is not a proof id", ErrMalformed, r)
+		}
+		var found any
+		for _, p := range all {
+			if m, ok := p.(map[string]any); ok && m["id"] == id {
+				if found != nil {
+					return nil, fmt.Errorf("%w: two proofs with id %q", ErrMalformed, id)
+				}
+				found = p
+			}
+		}
+		if found == nil {
+			return nil, fmt.Errorf("%w: previousProof %q is not in the proof set", ErrMalformed, id)
+		}
+		matching = append(matching, found)
+	}
+	return matching, nil
+}
+
+func asList(v any) []any {
+	if a, ok := v.([]any); ok {
+		return a
+	}
+	return []any{v}
+}
+
+// hasContext reports whether a @context value (a string or an array) lists url.
+func hasContext(ctx any, url string) bool {
+	if a, ok := ctx.([]any); ok {
+		return slices.Contains(a, any(url))
+	}
+	return ctx == url
 }
 
 func isArray(v any) bool {

@@ -122,7 +122,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{"no proof", edit(func(m map[string]any) { delete(m, "proof") }), dataintegrity.VerifyOptions{}, dataintegrity.ErrMalformed},
 		{"bad proofValue", edit(func(m map[string]any) { proof(m)["proofValue"] = "uAAAA" }), dataintegrity.VerifyOptions{}, dataintegrity.ErrMalformed},
 		{"short signature", edit(func(m map[string]any) { proof(m)["proofValue"] = "z3yMR7" }), dataintegrity.VerifyOptions{}, dataintegrity.ErrMalformed},
-		{"other cryptosuite", edit(func(m map[string]any) { proof(m)["cryptosuite"] = "eddsa-rdfc-2022" }), dataintegrity.VerifyOptions{}, dataintegrity.ErrUnsupported},
+		{"other cryptosuite", edit(func(m map[string]any) { proof(m)["cryptosuite"] = "eddsa-rdfc-2099" }), dataintegrity.VerifyOptions{}, dataintegrity.ErrUnsupported},
 		{"wrong purpose", signed, dataintegrity.VerifyOptions{Purpose: "authentication"}, dataintegrity.ErrPurpose},
 		{"challenge expected", signed, dataintegrity.VerifyOptions{Challenge: "abc"}, dataintegrity.ErrChallenge},
 		{"domain expected", signed, dataintegrity.VerifyOptions{Domain: "example.org"}, dataintegrity.ErrDomain},
@@ -189,6 +189,9 @@ func TestProofSetAndBinding(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	f.Add(read(f, "eddsa-jcs-2022/signedJCS.json"))
+	f.Add(read(f, "eddsa-rdfc-2022/signedDataInt.json"))
+	f.Add(read(f, "Ed25519Signature2020/signedEdSig.json"))
+	f.Add([]byte(`{"@context":["https://www.w3.org/2018/credentials/v1"],"proof":{"type":"DataIntegrityProof","cryptosuite":"eddsa-rdfc-2022","proofPurpose":"assertionMethod","verificationMethod":"did:key:z","proofValue":"z11"}}`))
 	f.Add([]byte(`{"proof":[{"type":"DataIntegrityProof","cryptosuite":"eddsa-jcs-2022","proofPurpose":"assertionMethod","verificationMethod":"did:key:z","proofValue":"z11"}]}`))
 	f.Add([]byte(`{"proof":{}}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
