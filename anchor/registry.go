@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -60,6 +61,14 @@ func Transact(ctx context.Context, backend Backend, reg common.Address, key *ecd
 	if err != nil {
 		return nil, err
 	}
+	// eth_estimateGas runs against the latest block, where rewriting a
+	// slot that block wrote (a status list's block number, say) looks
+	// cheaper than it will be in the next one: leave a margin.
+	gas, err := backend.EstimateGas(ctx, ethereum.CallMsg{From: opts.From, To: &reg, Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("anchor: registry transaction: %w", err)
+	}
+	opts.GasLimit = gas + gas/4
 	tx, err := bind.Transact(registry.NewRegistry().Instance(backend, reg), opts, data)
 	if err != nil {
 		return nil, fmt.Errorf("anchor: registry transaction: %w", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node/credential"
+	"github.com/credanchor/credanchor/node/did"
 	"github.com/credanchor/credanchor/store"
 )
 
@@ -55,12 +56,25 @@ type Config struct {
 	Anchor anchor.Config
 	// Logger; nil means slog.Default().
 	Logger *slog.Logger
+	// Issuer is the institution's signing identity, with which the node
+	// issues credentials. Nil means the node cannot issue (Issue answers
+	// ErrNoIssuer); it still anchors and verifies.
+	Issuer *IssuerIdentity
+	// DIDResolver resolves the DIDs of issuers when verifying proofs. Nil
+	// means did:key and did:web (public addresses only).
+	DIDResolver did.Resolver
+	// RequireSignedSubmissions makes Submit and SubmitMany accept only
+	// credentials whose proof verifies and whose signer is this node's
+	// Issuer (ErrNotOwnCredential otherwise). Default false: any credential
+	// is anchored, as tests of anchoring alone want.
+	RequireSignedSubmissions bool
 }
 
 // Node accepts credentials, batches their digests, anchors the batches and
 // answers for them.
 type Node struct {
 	cfg      Config
+	keys     *DIDKeys
 	st       *store.Store
 	anchorer *anchor.Anchorer
 	log      *slog.Logger
@@ -99,7 +113,21 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if err := cfg.Issuer.check(); err != nil {
+		return nil, err
+	}
+	if cfg.RequireSignedSubmissions && cfg.Issuer == nil {
+		return nil, errors.New("node: Config.RequireSignedSubmissions needs Config.Issuer")
+	}
+	keys := &DIDKeys{Resolver: cfg.DIDResolver}
+	if cfg.DIDResolver == nil {
+		var err error
+		if keys, err = defaultKeys(); err != nil {
+			return nil, err
+		}
+	}
 	n := &Node{
+		keys:      keys,
 		cfg:       cfg,
 		st:        cfg.Store,
 		log:       cfg.Logger.With("component", "node"),

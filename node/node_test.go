@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -146,8 +147,10 @@ func TestBatchesCloseBySizeAndByTime(t *testing.T) {
 		if _, err := anchor.VerifyReceipt(ctx, e.chain.Client(), rcpt, d); err != nil {
 			t.Fatalf("the node's receipt does not verify: %v", err)
 		}
+		// Anchored, but unsigned: the anchor checks pass, the proof fails,
+		// and so the credential is no member's.
 		v, err := n.Verify(ctx, cred(100), credential.FormJSON, nil)
-		if err != nil || !v.Verified || len(v.Checks) != 4 {
+		if err != nil || v.Verified || !slices.Equal(failed(v), []string{node.CheckProof, node.CheckIssuer, node.CheckMemberAtAnchor}) {
 			t.Fatalf("Verify = %+v, %v", v, err)
 		}
 		tampered, err := n.Verify(ctx, cred(101), credential.FormJSON, rcpt)
@@ -155,6 +158,93 @@ func TestBatchesCloseBySizeAndByTime(t *testing.T) {
 			t.Fatalf("Verify(tampered) = %+v, %v", tampered, err)
 		}
 	})
+}
+
+// failed names the checks of v that failed.
+func failed(v *node.Verification) []string {
+	var out []string
+	for _, c := range v.Checks {
+		if !c.OK {
+			out = append(out, c.Check)
+		}
+	}
+	return out
+}
+
+// TestIssueAnchorVerify issues credentials as the consortium member's
+// did:key (Data Integrity and VC-JWT), anchors them, and verifies them with
+// the node and with the chain alone.
+func TestIssueAnchorVerify(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	e := newEnv(ctx, t)
+	id, err := node.NewDIDKeyIssuer(testnet.ExampleIssuerKey, "Example University")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.DID != testnet.ExampleMember.DID {
+		t.Fatalf("issuer DID %s, member DID %s", id.DID, testnet.ExampleMember.DID)
+	}
+	st, err := store.Open(store.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := node.New(ctx, node.Config{
+		Store: st, Chain: e.chain.Client(), Registry: e.reg, NodeKey: e.chain.Keys()[1], RequireSignedSubmissions: true,
+	}); err == nil {
+		t.Error("node.New with RequireSignedSubmissions and no Issuer succeeded")
+	}
+	bad := *id
+	bad.VerificationMethod = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK#z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+	if _, err := node.New(ctx, node.Config{Store: st, Chain: e.chain.Client(), Registry: e.reg, NodeKey: e.chain.Keys()[1], Issuer: &bad}); err == nil {
+		t.Error("node.New with a verification method of another DID succeeded")
+	}
+	n, err := node.New(ctx, node.Config{
+		Store: st, Chain: e.chain.Client(), Registry: e.reg, NodeKey: e.chain.Keys()[1],
+		MaxBatchWait: 50 * time.Millisecond, Anchor: anchor.Config{PollInterval: 20 * time.Millisecond},
+		Issuer: id,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- n.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+
+	unsigned := []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:learner"}}`)
+	for _, format := range []string{node.FormatDataIntegrity, node.FormatJWT} {
+		iss, err := n.Issue(ctx, unsigned, node.IssueOptions{Format: format})
+		if err != nil {
+			t.Fatalf("Issue %s: %v", format, err)
+		}
+		waitAnchored(ctx, t, n, iss.Submission.Digest)
+		v, err := n.Verify(ctx, iss.Credential, iss.Form, nil)
+		if err != nil || !v.Verified || len(v.Checks) != 8 || v.Issuer != id.DID {
+			t.Fatalf("Verify %s = %+v, %v", format, v, err)
+		}
+		rcpt, err := n.Receipt(iss.Submission.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone, err := node.Verify(ctx, e.chain.Client(), common.Address{}, iss.Credential, iss.Form, rcpt)
+		if err != nil || !alone.Verified {
+			t.Fatalf("package Verify %s = %+v, %v", format, alone, err)
+		}
+	}
+	// Naming another issuer is refused, and so is a node with no identity.
+	other := []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"did:web:other.example","credentialSubject":{"id":"did:example:x"}}`)
+	if _, err := n.Issue(ctx, other, node.IssueOptions{}); !errors.Is(err, node.ErrIssuerMismatch) {
+		t.Errorf("Issue(other issuer): %v, want ErrIssuerMismatch", err)
+	}
+	if _, err := n.Issue(ctx, unsigned, node.IssueOptions{Cryptosuite: "eddsa-rdfc-2022"}); !errors.Is(err, node.ErrUnsupportedFormat) {
+		t.Errorf("Issue(rdfc): %v, want ErrUnsupportedFormat", err)
+	}
+	var ce *node.CredentialError
+	if _, err := n.Issue(ctx, []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"]}`), node.IssueOptions{}); !errors.As(err, &ce) || ce.Code() != "MALFORMED_VALUE_ERROR" {
+		t.Errorf("Issue(no subject): %v, want a CredentialError", err)
+	}
 }
 
 func TestRestartWithPendingCredentials(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -12,15 +13,26 @@ import (
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/contracts/registry"
 	"github.com/credanchor/credanchor/node/credential"
+	"github.com/credanchor/credanchor/node/did"
 )
 
-// Check names, as verification results report them.
+// Check names, as verification results report them, in the order they
+// are made.
 const (
 	CheckDigest    = "digest"
+	CheckStructure = "structure"
+	CheckProof     = "proof"
+	CheckIssuer    = "issuer"
+	CheckValidity  = "validity"
 	CheckInclusion = "inclusion"
 	CheckAnchored  = "anchored-on-chain"
-	CheckMember    = "member"
+	// CheckMemberAtAnchor: the member that anchored the root is the
+	// credential's issuer (its registered DID is the issuer's).
+	CheckMemberAtAnchor = "member-at-anchor"
 )
+
+// allChecks is every check a verified credential passes.
+var allChecks = []string{CheckDigest, CheckStructure, CheckProof, CheckIssuer, CheckValidity, CheckInclusion, CheckAnchored, CheckMemberAtAnchor}
 
 // Check is one step of a verification.
 type Check struct {
@@ -33,7 +45,9 @@ type Check struct {
 type Verification struct {
 	Verified bool        `json:"verified"`
 	Digest   merkle.Hash `json:"digest"`
-	Checks   []Check     `json:"checks"`
+	// Issuer is the credential's issuer id, when it has one.
+	Issuer string  `json:"issuer,omitempty"`
+	Checks []Check `json:"checks"`
 	// Receipt is the receipt the verdict rests on: the one given, or the
 	// node's own for a credential it anchored.
 	Receipt *anchor.Receipt `json:"receipt,omitempty"`
@@ -53,42 +67,70 @@ type AnchorFacts struct {
 	MemberActive  bool           `json:"memberActive"`
 }
 
-// Verify checks a credential against the chain: its digest, its inclusion
-// in an anchored batch (by the receipt given, or by the node's own record),
-// the anchor on chain, and the member of this node's consortium that
-// anchored it. Only an error of the node itself (its store, the chain RPC)
-// is returned as an error; every verdict about the credential is a check.
+// VerifyOptions tune VerifyWith. The zero value verifies at the current time
+// with did:key and did:web resolution.
+type VerifyOptions struct {
+	// Keys finds the keys of proofs; nil means did:key and did:web with the
+	// default did.WebConfig (public addresses only).
+	Keys *DIDKeys
+	// Now is the time validity periods are checked at; zero means now.
+	Now time.Time
+}
+
+// defaultKeys is the key finder of VerifyOptions' zero value.
+var defaultKeys = sync.OnceValues(func() (*DIDKeys, error) { return NewDIDKeys(did.WebConfig{}) })
+
+// Verify checks a credential: its digest, its structure, its proof, that
+// its issuer's DID signed it, its validity period, its inclusion in an
+// anchored batch (by the receipt given, or by the node's own record), the
+// anchor on chain, and that the consortium member that anchored it is the
+// issuer. Only an error of the node itself (its store, the chain RPC) is
+// returned as an error; every verdict about the credential is a check.
 func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r *anchor.Receipt) (*Verification, error) {
+	opts := VerifyOptions{Keys: n.keys}
 	if r == nil {
 		d, err := credential.Digest(data, form)
 		if err == nil {
 			own, err := n.Receipt(d)
 			switch {
 			case errors.Is(err, ErrNotFound):
-				return failedInclusion(d, form, "no receipt given and this node has no record of the credential"), nil
+				return verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, nil, opts, "no receipt given and this node has no record of the credential")
 			case errors.Is(err, ErrPending):
-				return failedInclusion(d, form, "the credential is known to this node but not anchored yet"), nil
+				return verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, nil, opts, "the credential is known to this node but not anchored yet")
 			case err != nil:
 				return nil, err
 			}
 			r = own
 		}
 	}
-	return Verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, r)
+	return verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, r, opts, "no receipt")
 }
 
-func failedInclusion(d [32]byte, form credential.Form, why string) *Verification {
-	v := &Verification{Digest: d}
-	v.pass(CheckDigest, "SHA-256 of the "+digestBasis(form)+" is "+merkle.Hash(d).String())
-	v.fail(CheckInclusion, why)
-	return v
-}
-
-// Verify checks a credential and its receipt with nothing but a chain RPC:
-// no node and no issuer. registry is the consortium's registry; zero means
-// the one the receipt names. Only a failure to reach the chain is an error;
-// every verdict about the credential is a check.
+// Verify checks a credential and its receipt with nothing but a chain RPC
+// (and, for a did:web issuer, its DID document): no node and no issuer.
+// registry is the consortium's registry; zero means the one the receipt
+// names. It is VerifyWith with the zero VerifyOptions.
 func Verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.Address, data []byte, form credential.Form, r *anchor.Receipt) (*Verification, error) {
+	return VerifyWith(ctx, chain, registryAddr, data, form, r, VerifyOptions{})
+}
+
+// VerifyWith is Verify with options. Only a failure to reach the chain is an
+// error; every verdict about the credential is a check.
+func VerifyWith(ctx context.Context, chain anchor.ChainReader, registryAddr common.Address, data []byte, form credential.Form, r *anchor.Receipt, opts VerifyOptions) (*Verification, error) {
+	return verify(ctx, chain, registryAddr, data, form, r, opts, "no receipt")
+}
+
+func verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.Address, data []byte, form credential.Form, r *anchor.Receipt, opts VerifyOptions, noReceipt string) (*Verification, error) {
+	if opts.Keys == nil {
+		k, err := defaultKeys()
+		if err != nil {
+			return nil, err
+		}
+		opts.Keys = k
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
 	v := &Verification{}
 	d, err := credential.Digest(data, form)
 	if err != nil {
@@ -98,18 +140,36 @@ func Verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 	digest := merkle.Hash(d)
 	v.Digest = digest
 	v.pass(CheckDigest, "SHA-256 of the "+digestBasis(form)+" is "+digest.String())
+	sec := checkCredential(ctx, opts.Keys, data, form, opts.Now)
+	v.Checks = append(v.Checks, sec.checks...)
+	v.Issuer = sec.issuer
+	if err := v.anchorChecks(ctx, chain, registryAddr, r, noReceipt, sec.signer); err != nil {
+		return nil, err
+	}
+	v.Verified = len(v.Checks) == len(allChecks)
+	for _, c := range v.Checks {
+		v.Verified = v.Verified && c.OK
+	}
+	return v, nil
+}
+
+// anchorChecks adds the inclusion, anchored-on-chain and member-at-anchor
+// checks, stopping at the first that fails. signer is the DID whose key
+// signed the credential ("" when none did).
+func (v *Verification) anchorChecks(ctx context.Context, chain anchor.ChainReader, registryAddr common.Address, r *anchor.Receipt, noReceipt, signer string) error {
+	digest := v.Digest
 	if r == nil {
-		v.fail(CheckInclusion, "no receipt")
-		return v, nil
+		v.fail(CheckInclusion, noReceipt)
+		return nil
 	}
 	v.Receipt = r
 	if r.Digest != digest {
 		v.fail(CheckInclusion, fmt.Sprintf("the receipt is for digest %s, not this credential's %s", r.Digest, digest))
-		return v, nil
+		return nil
 	}
 	if err := r.Check(); err != nil {
 		v.fail(CheckInclusion, err.Error())
-		return v, nil
+		return nil
 	}
 	v.pass(CheckInclusion, fmt.Sprintf("leaf %d of %d leads to root %s", r.LeafIndex, r.TreeSize, r.Root))
 
@@ -118,16 +178,16 @@ func Verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 	}
 	if r.Contract != registryAddr {
 		v.fail(CheckAnchored, fmt.Sprintf("the receipt names registry %s, not the consortium's %s", r.Contract, registryAddr))
-		return v, nil
+		return nil
 	}
 	onChain, err := anchor.VerifyReceipt(ctx, chain, r, digest)
 	switch {
 	case errors.Is(err, anchor.ErrNotAnchored), errors.Is(err, anchor.ErrWrongChain),
 		errors.Is(err, anchor.ErrMemberMismatch), errors.Is(err, anchor.ErrMalformedReceipt):
 		v.fail(CheckAnchored, err.Error())
-		return v, nil
+		return nil
 	case err != nil:
-		return nil, fmt.Errorf("node: verify on chain: %w", err)
+		return fmt.Errorf("node: verify on chain: %w", err)
 	}
 	facts := &AnchorFacts{
 		Root:          onChain.Root,
@@ -142,20 +202,26 @@ func Verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 
 	info, err := memberInfo(ctx, chain, registryAddr, facts.Member)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	facts.MemberDID, facts.MemberName, facts.MemberActive = info.Did, info.Name, info.Active
-	if info.Did == "" {
-		v.fail(CheckMember, fmt.Sprintf("%s is not a consortium member", facts.Member))
-		return v, nil
+	switch {
+	case info.Did == "":
+		v.fail(CheckMemberAtAnchor, fmt.Sprintf("%s is not a consortium member", facts.Member))
+		return nil
+	case signer == "":
+		v.fail(CheckMemberAtAnchor, fmt.Sprintf("anchored by %s (%s), but no issuer DID signed the credential", info.Name, info.Did))
+		return nil
+	case info.Did != signer:
+		v.fail(CheckMemberAtAnchor, fmt.Sprintf("anchored by %s (%s), but signed by %s: not a credential of the member that anchored it", info.Name, info.Did, signer))
+		return nil
 	}
 	state := "an active member"
 	if !info.Active {
 		state = "a former member (anchors made while it was a member stay valid)"
 	}
-	v.pass(CheckMember, fmt.Sprintf("anchored by %s (%s, %s), %s", info.Name, info.Did, facts.Member, state))
-	v.Verified = true
-	return v, nil
+	v.pass(CheckMemberAtAnchor, fmt.Sprintf("anchored by its issuer %s (%s, %s), %s", info.Name, info.Did, facts.Member, state))
+	return nil
 }
 
 func memberInfo(ctx context.Context, chain anchor.ChainReader, registryAddr, member common.Address) (registry.MemberInfoOutput, error) {

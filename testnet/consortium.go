@@ -3,11 +3,14 @@ package testnet
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/sha256"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/node/did"
 )
 
 // Consortium is a registry on a dev chain with one member, whose node key
@@ -20,8 +23,16 @@ type Consortium struct {
 	MemberKey, NodeKey *ecdsa.PrivateKey
 }
 
-// ExampleMember is the member DeployConsortium registers.
-var ExampleMember = anchor.Member{DID: "did:web:uni.example", Name: "Example University"}
+// ExampleIssuerKey is ExampleMember's credential signing key: an Ed25519
+// key from a published seed, for tests only, never a secret.
+var ExampleIssuerKey = ed25519.NewKeyFromSeed(func() []byte {
+	s := sha256.Sum256([]byte("credanchor testnet example issuer"))
+	return s[:]
+}())
+
+// ExampleMember is the member DeployConsortium registers. Its DID is the
+// did:key of ExampleIssuerKey, so tests can sign its credentials.
+var ExampleMember = anchor.Member{DID: did.NewDIDKey(ExampleIssuerKey.Public().(ed25519.PublicKey)), Name: "Example University"}
 
 // DeployConsortium deploys a registry on chain with ExampleMember, keyed by
 // the chain's first dev key, as its one member (threshold 1), and authorises

@@ -14,7 +14,11 @@ func TestDevnetSurvivesSIGKILL(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "devnet")
 	p := startDevnet(t, dir)
 	info := readDevnetInfo(t, dir)
-	s := startStream(info.HTTP, info.Token)
+	key, err := loadIssuerKey(filepath.Join(dir, "issuer.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStream(info.HTTP, info.Token, key)
 	// Let some batches close and anchor, then kill mid-stream.
 	s.waitAcked(400)
 	p.cmd.Process.Signal(syscall.SIGKILL)

@@ -82,8 +82,11 @@ var devnetCommand = &cli.Command{
 persisted so that even a SIGKILL loses nothing) serving JSON-RPC on --rpc,
 deploys the consortium registry on first start with this node's institution as
 its member, authorises the node key, and runs the node with its HTTP API on
---http. Prints the addresses, the chain id, the contract and the issuer token,
-and writes them to devnet.json in --data. Ctrl-C stops it; the next start with
+--http. Creates the institution's Ed25519 issuer key (issuer.key) on first start; its
+did:key is the member DID the registry is deployed with, and only credentials
+it signed are accepted (POST /v1/issue signs them). Prints the addresses, the
+chain id, the contract, the issuer DID and the issuer token, and writes them to
+devnet.json in --data. Ctrl-C stops it; the next start with
 the same --data continues the same chain and store.`,
 	Flags:  []cli.Flag{configFlag, dataFlag, httpFlag, devRPCFlag, batchSizeFlag, batchWaitFlag},
 	Before: loadConfigFile,
@@ -91,8 +94,10 @@ the same --data continues the same chain and store.`,
 }
 
 // devMember is the devnet's one consortium member. Its key is the first
-// public dev key of testnet, never a secret.
-var devMember = anchor.Member{DID: "did:web:localhost", Name: "Devnet University"}
+// public dev key of testnet, never a secret; its DID is the did:key of the
+// devnet's issuer key (issuer.key in --data), set when the registry is
+// deployed.
+var devMember = anchor.Member{Name: "Devnet University"}
 
 // devnetInfo is devnet.json: what scripts need to talk to the devnet.
 type devnetInfo struct {
@@ -101,6 +106,8 @@ type devnetInfo struct {
 	ChainID  uint64         `json:"chainId"`
 	Contract common.Address `json:"contract"`
 	Token    string         `json:"token"`
+	// IssuerDID is the institution's DID: the member DID in the registry.
+	IssuerDID string `json:"issuerDid"`
 }
 
 func runDevnet(c *cli.Context) error {
@@ -125,6 +132,10 @@ func runDevnet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	issuerKey, err := loadOrCreateIssuerKey(filepath.Join(dir, "issuer.key"))
+	if err != nil {
+		return fmt.Errorf("issuer key: %w", err)
+	}
 	nodeAddr := crypto.PubkeyToAddress(nodeKey.PublicKey)
 
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -145,9 +156,27 @@ func runDevnet(c *cli.Context) error {
 	}
 	defer st.Close()
 
-	reg, err := devnetRegistry(startCtx, chain, st, chain.Keys()[0], nodeAddr)
+	identity, err := node.NewDIDKeyIssuer(issuerKey, devMember.Name)
 	if err != nil {
 		return err
+	}
+	memberKey := chain.Keys()[0]
+	reg, err := devnetRegistry(startCtx, chain, st, memberKey, identity.DID, nodeAddr)
+	if err != nil {
+		return err
+	}
+	// The registry says who the member is: a data dir from before the issuer
+	// key keeps the DID it was deployed with.
+	info0, err := registryMember(startCtx, chain.Client(), reg, crypto.PubkeyToAddress(memberKey.PublicKey))
+	if err != nil {
+		return err
+	}
+	if info0.Name != "" {
+		identity.Name = info0.Name
+	}
+	if info0.Did != identity.DID {
+		slog.Warn("the registry names another member DID than the issuer key's did:key: credentials this devnet issues will not verify as the member's",
+			"registryDid", info0.Did, "issuerDid", identity.DID)
 	}
 	n, err := node.New(startCtx, node.Config{
 		Store:        st,
@@ -157,6 +186,9 @@ func runDevnet(c *cli.Context) error {
 		MaxBatchSize: c.Int(batchSizeFlag.Name),
 		MaxBatchWait: c.Duration(batchWaitFlag.Name),
 		Anchor:       anchor.Config{PollInterval: 200 * time.Millisecond},
+		Issuer:       identity,
+		// Only this institution's signed credentials are anchored.
+		RequireSignedSubmissions: true,
 	})
 	if err != nil {
 		return err
@@ -176,6 +208,8 @@ func runDevnet(c *cli.Context) error {
 		ChainID:  chain.ChainID().Uint64(),
 		Contract: reg,
 		Token:    token,
+
+		IssuerDID: info0.Did,
 	}
 	if err := writeJSONFile(filepath.Join(dir, "devnet.json"), info); err != nil {
 		return err
@@ -185,10 +219,11 @@ func runDevnet(c *cli.Context) error {
   chain RPC:  %s (chain id %d)
   registry:   %s
   member:     %s (%s)
+  issuer DID: %s
   node key:   %s
   token:      %s
   data dir:   %s (devnet.json has all of the above)
-`, info.HTTP, info.RPC, info.ChainID, reg, crypto.PubkeyToAddress(chain.Keys()[0].PublicKey), devMember.Name, nodeAddr, token, dir)
+`, info.HTTP, info.RPC, info.ChainID, reg, crypto.PubkeyToAddress(memberKey.PublicKey), identity.Name, info0.Did, nodeAddr, token, dir)
 
 	runErr := make(chan error, 1)
 	go func() { runErr <- n.Run(ctx) }()
@@ -220,7 +255,7 @@ func loopbackPort(addr string) (int, error) {
 // authorised, deploying and authorising as needed. It runs on every start,
 // because a dev chain killed with the process can lose its newest blocks,
 // and with them the registry or the authorisation when the devnet is young.
-func devnetRegistry(ctx context.Context, chain *testnet.DevChain, st *store.Store, memberKey *ecdsa.PrivateKey, nodeAddr common.Address) (common.Address, error) {
+func devnetRegistry(ctx context.Context, chain *testnet.DevChain, st *store.Store, memberKey *ecdsa.PrivateKey, memberDID string, nodeAddr common.Address) (common.Address, error) {
 	client := chain.Client()
 	var reg common.Address
 	if b, err := st.Meta("registry"); err == nil {
@@ -240,7 +275,7 @@ func devnetRegistry(ctx context.Context, chain *testnet.DevChain, st *store.Stor
 	}
 	if reg == (common.Address{}) {
 		m := devMember
-		m.Address = crypto.PubkeyToAddress(memberKey.PublicKey)
+		m.Address, m.DID = crypto.PubkeyToAddress(memberKey.PublicKey), memberDID
 		var err error
 		if reg, err = anchor.DeployRegistry(ctx, client, memberKey, []anchor.Member{m}, 1); err != nil {
 			return common.Address{}, err
@@ -265,6 +300,20 @@ func devnetRegistry(ctx context.Context, chain *testnet.DevChain, st *store.Stor
 		}
 	}
 	return reg, nil
+}
+
+// registryMember reads a member's registry entry.
+func registryMember(ctx context.Context, client ethereum.ContractCaller, reg, member common.Address) (registry.MemberInfoOutput, error) {
+	r := registry.NewRegistry()
+	out, err := client.CallContract(ctx, ethereum.CallMsg{To: &reg, Data: r.PackMemberInfo(member)}, nil)
+	if err != nil {
+		return registry.MemberInfoOutput{}, fmt.Errorf("memberInfo: %w", err)
+	}
+	info, err := r.UnpackMemberInfo(out)
+	if err != nil {
+		return registry.MemberInfoOutput{}, fmt.Errorf("memberInfo: %w", err)
+	}
+	return info, nil
 }
 
 // loadOrCreateKey reads a hex secp256k1 key, or creates one readable only by

@@ -47,8 +47,10 @@ var keysCommand = &cli.Command{
 	Usage: "create node keys and show their addresses",
 	Description: `Node keys are secp256k1 keys: a member's key governs the registry, and
 node keys it authorises anchor batches for it. A key is kept either as a hex
-file readable only by its owner, or as an encrypted go-ethereum keystore file.`,
-	Subcommands: []*cli.Command{keysNewCommand, keysAddressCommand},
+file readable only by its owner, or as an encrypted go-ethereum keystore file.
+An institution's issuer key, which signs its credentials, is an Ed25519 key
+(32-byte seed in hex, mode 0600) whose did:key is the member DID to register.`,
+	Subcommands: []*cli.Command{keysNewCommand, keysAddressCommand, keysIssuerNewCommand, keysIssuerDIDCommand},
 }
 
 var keysNewCommand = &cli.Command{

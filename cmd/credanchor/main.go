@@ -61,6 +61,7 @@ func newApp() *cli.App {
 			keysCommand,
 			contractCommand,
 			submitCommand,
+			issueCommand,
 			receiptCommand,
 			benchCommand,
 		},

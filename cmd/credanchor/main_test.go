@@ -21,6 +21,7 @@ import (
 
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
+	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
@@ -82,13 +83,14 @@ func TestEnvVarsNameFlags(t *testing.T) {
 	}
 }
 
-// sampleCredentials are three credentials; the tests anchor their digests
-// in one batch.
-var sampleCredentials = []string{
-	`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:ada"}}`,
-	`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:bob"}}`,
-	"eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2lnbmF0dXJl",
-}
+// sampleCredentials are three credentials signed by the test consortium's
+// member (testnet.ExampleIssuerKey), and an unsigned one last; the tests
+// anchor their digests in one batch.
+var sampleCredentials = append(samples(testnet.ExampleIssuerKey),
+	`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:ada"}}`)
+
+// unsignedSample is the index of the unsigned sample credential.
+const unsignedSample = 3
 
 func TestVerifyWithOnlyTheChain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -111,10 +113,18 @@ func TestVerifyWithOnlyTheChain(t *testing.T) {
 	rpc := chain.RPCURL()
 	for i := range files {
 		out, stderr, code := run(t, "verify", "--rpc", rpc, "--receipt", files[i]+".receipt", files[i])
+		if i == unsignedSample {
+			// Anchored by the member, but signed by no one: not its credential.
+			if code != 1 || !strings.Contains(out, "FAIL  proof") || !strings.Contains(out, "PASS  anchored-on-chain") ||
+				!strings.Contains(out, "FAIL  member-at-anchor") || !strings.Contains(out, "NOT verified") {
+				t.Fatalf("verify of the unsigned credential: exit %d\n%s%s", code, out, stderr)
+			}
+			continue
+		}
 		if code != 0 || !strings.Contains(out, "\nverified\n") {
 			t.Fatalf("verify of credential %d: exit %d\n%s%s", i, code, out, stderr)
 		}
-		for _, check := range []string{"digest", "inclusion", "anchored-on-chain", "member"} {
+		for _, check := range []string{"digest", "structure", "proof", "issuer", "validity", "inclusion", "anchored-on-chain", "member-at-anchor"} {
 			if !strings.Contains(out, "PASS  "+check) {
 				t.Errorf("credential %d: no passing %s check in\n%s", i, check, out)
 			}
@@ -248,7 +258,7 @@ func TestDevnet(t *testing.T) {
 	if info.HTTP != first.http || info.RPC != first.rpc || info.Contract != first.registry || info.Token == "" || info.ChainID != testnet.ChainID {
 		t.Fatalf("devnet.json = %+v, printed %+v", info, first)
 	}
-	for _, f := range []string{"nodekey", "token", "devnet.json"} {
+	for _, f := range []string{"nodekey", "token", "devnet.json", "issuer.key"} {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
@@ -257,47 +267,91 @@ func TestDevnet(t *testing.T) {
 			t.Errorf("%s has mode %v, want 0600", f, st.Mode().Perm())
 		}
 	}
-
-	cred := sampleCredentials[0]
-	req, _ := http.NewRequest("POST", info.HTTP+"/v1/credentials", strings.NewReader(cred))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+info.Token)
-	resp, err := http.DefaultClient.Do(req)
+	devKey, err := loadIssuerKey(filepath.Join(dir, "issuer.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	devSamples := samples(devKey)
+	if id, _ := node.NewDIDKeyIssuer(devKey, ""); info.IssuerDID != id.DID {
+		t.Fatalf("devnet.json issuer DID %q, want the did:key of issuer.key %s", info.IssuerDID, id.DID)
+	}
+
+	post := func(cred string) *http.Response {
+		req, _ := http.NewRequest("POST", info.HTTP+"/v1/credentials", strings.NewReader(cred))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+info.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := post(devSamples[0])
 	var sub struct{ Digest, State string }
 	json.NewDecoder(resp.Body).Decode(&sub)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusAccepted || sub.State != "pending" {
 		t.Fatalf("submit: %d %+v", resp.StatusCode, sub)
 	}
+	// The devnet takes only its institution's signed credentials.
+	resp = post(sampleCredentials[unsignedSample])
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("submit of an unsigned credential: %d, want 422", resp.StatusCode)
+	}
 	receipt := pollReceipt(t, info.HTTP, sub.Digest)
 
 	files := t.TempDir()
 	credFile, receiptFile := filepath.Join(files, "cred.json"), filepath.Join(files, "receipt.json")
-	os.WriteFile(credFile, []byte(cred), 0o600)
+	os.WriteFile(credFile, []byte(devSamples[0]), 0o600)
 	os.WriteFile(receiptFile, receipt, 0o600)
 	out, stderr, code := run(t, "verify", "--rpc", info.RPC, "--receipt", receiptFile, credFile)
-	if code != 0 || !strings.Contains(out, "Devnet University") {
+	if code != 0 || !strings.Contains(out, "Devnet University") || !strings.Contains(out, "\nverified\n") {
 		t.Fatalf("verify: exit %d\n%s%s", code, out, stderr)
+	}
+
+	// credanchor issue: the devnet signs an unsigned credential as its
+	// institution and anchors it.
+	unsignedFile, issuedFile := filepath.Join(files, "unsigned.json"), filepath.Join(files, "issued.json")
+	os.WriteFile(unsignedFile, []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:issued"}}`), 0o600)
+	out, stderr, code = run(t, "issue", "--node", info.HTTP, "--token", info.Token, "--out", issuedFile, unsignedFile)
+	if code != 0 || !strings.Contains(stderr, "issued 0x") {
+		t.Fatalf("issue: exit %d\n%s%s", code, out, stderr)
+	}
+	issued, err := os.ReadFile(issuedFile)
+	if err != nil || !strings.Contains(string(issued), info.IssuerDID) || !strings.Contains(string(issued), "eddsa-jcs-2022") {
+		t.Fatalf("issued credential %s: %v", issued, err)
+	}
+	issuedDigest, _ := digestOfJSON(string(issued))
+	os.WriteFile(receiptFile, pollReceipt(t, info.HTTP, issuedDigest), 0o600)
+	out, stderr, code = run(t, "verify", "--rpc", info.RPC, "--receipt", receiptFile, issuedFile)
+	if code != 0 || !strings.Contains(out, "PASS  member-at-anchor") {
+		t.Fatalf("verify of the issued credential: exit %d\n%s%s", code, out, stderr)
+	}
+	out, stderr, code = run(t, "issue", "--node", info.HTTP, "--token", info.Token, "--format", "jwt", unsignedFile)
+	if code != 0 || !strings.HasPrefix(out, "ey") || strings.Count(out, ".") != 2 {
+		t.Fatalf("issue --format jwt: exit %d\n%s%s", code, out, stderr)
+	}
+	_, stderr, code = run(t, "issue", "--node", info.HTTP, "--token", info.Token, "--format", "cbor", unsignedFile)
+	if code != 1 || !strings.Contains(stderr, "400") {
+		t.Fatalf("issue --format cbor: exit %d, stderr %q", code, stderr)
 	}
 
 	// The same through the CLI: submit a directory in bulk, fetch a receipt.
 	subDir := t.TempDir()
-	for i, c := range sampleCredentials {
+	for i, c := range append(devSamples, sampleCredentials[unsignedSample]) {
 		os.WriteFile(filepath.Join(subDir, fmt.Sprintf("c%d", i)), []byte(c), 0o600)
 	}
 	os.WriteFile(filepath.Join(subDir, "broken.json"), []byte(`{"not json`), 0o600)
 	out, stderr, code = run(t, "submit", "--node", info.HTTP, "--token", info.Token, "--chunk", "2", subDir)
-	if code != 1 || !strings.Contains(out, "3 submitted, 1 refused") || !strings.Contains(out, "broken.json") {
+	if code != 1 || !strings.Contains(out, "3 submitted, 2 refused") || !strings.Contains(out, "broken.json") || !strings.Contains(out, "c3: Not a credential of this node's institution") {
 		t.Fatalf("submit: exit %d\n%s%s", code, out, stderr)
 	}
 	_, stderr, code = run(t, "submit", "--node", info.HTTP, "--token", "wrong", subDir)
 	if code != 1 || !strings.Contains(stderr, "401") {
 		t.Fatalf("submit with a wrong token: exit %d, stderr %q", code, stderr)
 	}
-	last, _ := digestOfJSON(sampleCredentials[1])
+	last, _ := digestOfJSON(devSamples[1])
 	pollReceipt(t, info.HTTP, last)
 	out, stderr, code = run(t, "receipt", "--node", info.HTTP, last)
 	if code != 0 || !strings.Contains(out, `"CredanchorReceipt"`) {
@@ -312,6 +366,9 @@ func TestDevnet(t *testing.T) {
 	second := startDevnet(t, dir)
 	if second.registry != first.registry {
 		t.Errorf("restart deployed a new registry %s, want %s", second.registry, first.registry)
+	}
+	if again := readDevnetInfo(t, dir); again.IssuerDID != info.IssuerDID {
+		t.Errorf("restart: issuer DID %s, want the registry's %s", again.IssuerDID, info.IssuerDID)
 	}
 	info = readDevnetInfo(t, dir)
 	resp, err = http.Get(info.HTTP + "/v1/credentials/" + sub.Digest + "/receipt")

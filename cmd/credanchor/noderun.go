@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -21,6 +22,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/contracts/registry"
 	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/httpapi"
 	"github.com/credanchor/credanchor/store"
@@ -97,10 +99,12 @@ var nodeCommand = &cli.Command{
 		Usage: "run the node: HTTP API, batcher and anchorer",
 		Description: `Runs the node against an external chain RPC and a deployed registry, signing
 anchors with the node key from --key (a 0600 hex key file) or --keystore with
---password-file. Every flag can also come from a CREDANCHOR_* variable or from
+--password-file. With --issuer-key the node issues credentials as the
+institution's did:key (POST /v1/issue) and accepts only credentials signed by it;
+the member's DID in the registry must be that did:key. Every flag can also come from a CREDANCHOR_* variable or from
 the JSON --config file.`,
 		Flags: append([]cli.Flag{configFlag, nodeRPCFlag, registryReqFlag, nodeDataFlag, listenFlag, tokenFileFlag,
-			batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
+			issuerKeyFlag, issuerNameFlag, batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
 		Before: loadConfigFile,
 		Action: runNode,
 	}},
@@ -189,6 +193,18 @@ func runNode(c *cli.Context) error {
 	if len(tokens) == 0 {
 		slog.Warn("no issuer tokens: the node answers queries but takes no submissions")
 	}
+	var identity *node.IssuerIdentity
+	if p := c.Path(issuerKeyFlag.Name); p != "" {
+		ik, err := loadIssuerKey(p)
+		if err != nil {
+			return fmt.Errorf("--%s: %w", issuerKeyFlag.Name, err)
+		}
+		if identity, err = node.NewDIDKeyIssuer(ik, c.String(issuerNameFlag.Name)); err != nil {
+			return err
+		}
+	} else {
+		slog.Warn("no --issuer-key: the node cannot issue, and anchors any credential submitted with a token")
+	}
 	dialCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	client, err := ethclient.DialContext(dialCtx, c.String(nodeRPCFlag.Name))
@@ -214,9 +230,15 @@ func runNode(c *cli.Context) error {
 			UseFinalized:  c.Bool(finalizedFlag.Name),
 			MaxFeePerGas:  maxFee,
 		},
+		Issuer: identity,
+		// With an issuer identity, only its signed credentials are anchored.
+		RequireSignedSubmissions: identity != nil,
 	})
 	if err != nil {
 		return err
+	}
+	if identity != nil {
+		checkIssuerRegistered(dialCtx, client, n.Registry(), crypto.PubkeyToAddress(key.PublicKey), identity.DID)
 	}
 	api, err := httpapi.New(httpapi.Config{Node: n, IssuerTokens: tokens})
 	if err != nil {
@@ -231,6 +253,9 @@ func runNode(c *cli.Context) error {
 		"nodeKey", crypto.PubkeyToAddress(key.PublicKey))
 	fmt.Fprintf(c.App.Writer, "credanchor node\n  HTTP API:  http://%s\n  chain id:  %s\n  registry:  %s\n  node key:  %s\n",
 		addr, n.ChainID(), n.Registry(), crypto.PubkeyToAddress(key.PublicKey))
+	if identity != nil {
+		fmt.Fprintf(c.App.Writer, "  issuer:    %s\n", identity.DID)
+	}
 
 	runErr := make(chan error, 1)
 	go func() { runErr <- n.Run(ctx) }()
@@ -242,4 +267,28 @@ func runNode(c *cli.Context) error {
 		return err
 	}
 	return nil
+}
+
+// checkIssuerRegistered warns when the registry's DID of the member this
+// node anchors for is not the issuer DID: the credentials the node issues
+// would then fail the member-at-anchor check.
+func checkIssuerRegistered(ctx context.Context, client *ethclient.Client, reg, nodeAddr common.Address, issuerDID string) {
+	r := registry.NewRegistry()
+	out, err := client.CallContract(ctx, ethereum.CallMsg{To: &reg, Data: r.PackKeyOf(nodeAddr)}, nil)
+	var k registry.KeyOfOutput
+	if err == nil {
+		k, err = r.UnpackKeyOf(out)
+	}
+	if err != nil {
+		slog.Warn("could not read the node key's member from the registry", slog.Any("error", err))
+		return
+	}
+	info, err := registryMember(ctx, client, reg, k.Member)
+	switch {
+	case err != nil:
+		slog.Warn("could not read the member from the registry", slog.Any("error", err))
+	case info.Did != issuerDID:
+		slog.Warn("the registry's DID of this node's member is not the issuer key's did:key: issued credentials will fail member-at-anchor",
+			"member", k.Member, "registryDid", info.Did, "issuerDid", issuerDID)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,12 +97,19 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte("# issuers\n"+token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// The node issues as the member's did:key and takes only credentials
+	// signed by it.
+	issuerKeyFile := filepath.Join(dir, "issuer.key")
+	if err := os.WriteFile(issuerKeyFile, []byte(hex.EncodeToString(testnet.ExampleIssuerKey.Seed())), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	config := filepath.Join(dir, "node.json")
 	writeJSON(t, config, map[string]any{"rpc": geth.RPCURL(), "registry": reg.Hex(), "batch.wait": "100ms"})
-	args := []string{"--config", config, "--key", keyFile, "--token-file", tokenFile, "--data", data, "--http", "127.0.0.1:0"}
+	args := []string{"--config", config, "--key", keyFile, "--token-file", tokenFile, "--data", data, "--http", "127.0.0.1:0",
+		"--issuer-key", issuerKeyFile, "--issuer-name", "Example University"}
 
 	p := startNode(t, args...)
-	s := startStream(p.http, token)
+	s := startStream(p.http, token, testnet.ExampleIssuerKey)
 	s.waitAcked(300)
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
@@ -125,7 +133,7 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 	credFile, receiptFile := filepath.Join(dir, "cred.json"), filepath.Join(dir, "receipt.json")
 	n := int64(0)
 	for i := int64(1); i <= s.next.Load(); i++ {
-		body := streamCredential(i)
+		body := streamCredential(testnet.ExampleIssuerKey, i)
 		if dd, _ := digestOfJSON(body); dd == last {
 			n = i
 			os.WriteFile(credFile, []byte(body), 0o600)

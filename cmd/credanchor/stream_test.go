@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"fmt"
 	"net/http"
 	"strings"
@@ -24,18 +25,19 @@ type stream struct {
 	wg    sync.WaitGroup
 }
 
-// streamCredential is the n-th credential a stream submits.
-func streamCredential(n int64) string {
-	return fmt.Sprintf(`{"type":["VerifiableCredential"],"issuer":"did:web:uni.example","credentialSubject":{"id":"did:example:%d"}}`, n)
+// streamCredential is the n-th credential a stream submits, signed by key.
+func streamCredential(key ed25519.PrivateKey, n int64) string {
+	return signedCredential(key, fmt.Sprintf("did:example:%d", n))
 }
 
-func startStream(node, token string) *stream {
+// startStream submits credentials signed by key.
+func startStream(node, token string, key ed25519.PrivateKey) *stream {
 	s := &stream{}
 	client := &http.Client{Timeout: 10 * time.Second}
 	for range 16 {
 		s.wg.Go(func() {
 			for !s.done.Load() {
-				req, _ := http.NewRequest("POST", node+"/v1/credentials", strings.NewReader(streamCredential(s.next.Add(1))))
+				req, _ := http.NewRequest("POST", node+"/v1/credentials", strings.NewReader(streamCredential(key, s.next.Add(1))))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+token)
 				resp, err := client.Do(req)

@@ -75,6 +75,9 @@ func (s *Server) submitBulk(w http.ResponseWriter, r *http.Request) error {
 	var idx []int
 	for i, l := range lines {
 		data, form, err := s.lineCredential(l.data)
+		if err == nil && s.node.RequiresSignedSubmissions() {
+			err = s.node.CheckOwn(r.Context(), data, form)
+		}
 		if err != nil {
 			results[i] = s.lineError(r, l.n, err)
 			continue

@@ -72,6 +72,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.node.RequiresSignedSubmissions() {
+		if err := s.node.CheckOwn(r.Context(), body, credentialTypes[mt]); err != nil {
+			return err
+		}
+	}
 	sub, err := s.node.Submit(body, credentialTypes[mt])
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/credential"
+	"github.com/credanchor/credanchor/node/did"
 	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
 )
@@ -33,6 +34,7 @@ type env struct {
 	chain  *testnet.DevChain
 	reg    common.Address
 	member common.Address
+	issuer *node.IssuerIdentity
 	node   *node.Node
 	api    *Server
 	srv    *httptest.Server
@@ -44,6 +46,8 @@ type envOptions struct {
 	// stay pending.
 	run    bool
 	config func(*Config)
+	// nodeConfig, when set, adjusts the node's configuration.
+	nodeConfig func(*node.Config)
 }
 
 func newEnv(tb testing.TB, opts envOptions) *env {
@@ -70,7 +74,12 @@ func newEnv(tb testing.TB, opts envOptions) *env {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
-	e.node, err = node.New(ctx, node.Config{
+	issuer, err := node.NewDIDKeyIssuer(testnet.ExampleIssuerKey, testnet.ExampleMember.Name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.issuer = issuer
+	ncfg := node.Config{
 		Store:        st,
 		Chain:        chain.Client(),
 		Registry:     e.reg,
@@ -78,7 +87,14 @@ func newEnv(tb testing.TB, opts envOptions) *env {
 		MaxBatchWait: 100 * time.Millisecond,
 		Anchor:       anchor.Config{PollInterval: 50 * time.Millisecond},
 		Logger:       logger,
-	})
+		Issuer:       issuer,
+		// did:key only: a test must not resolve did:web over the network.
+		DIDResolver: did.NewMultiResolver(map[string]did.Resolver{"key": did.KeyResolver{}}),
+	}
+	if opts.nodeConfig != nil {
+		opts.nodeConfig(&ncfg)
+	}
+	e.node, err = node.New(ctx, ncfg)
 	if err != nil {
 		tb.Fatalf("node: %v", err)
 	}
@@ -194,10 +210,68 @@ func testCredential(tag string) []byte {
   "credentialSubject": {
     "id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
     "type": ["AchievementSubject"],
-    "achievement": {"id": "https://uni.example/achievements/ds-101", "type": ["Achievement"], "name": "DS 101", "criteria": {"narrative": "Pass the exam."}}
+    "achievement": {"id": "https://uni.example/achievements/ds-101", "type": ["Achievement"], "name": "DS 101", "description": "Distributed systems.", "criteria": {"narrative": "Pass the exam."}}
   },
   "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "verificationMethod": "did:web:uni.example#key-1", "proofPurpose": "assertionMethod", "proofValue": "z3FXQjecWufY46yg5abdVZsXqLhxhueuSoZgNSARiKBk9czhSePTFehP8c3PGfb6a22gkfUKods5D2UAUL5n2Brbx"}
 }`, tag)
+}
+
+// unsignedCredential is an Open Badges 3.0 credential to issue, distinct
+// for each tag: no issuer, id, validFrom or proof, which the node fills in.
+func unsignedCredential(tag string) []byte {
+	return fmt.Appendf(nil, `{
+  "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+  "type": ["VerifiableCredential", "OpenBadgeCredential"],
+  "name": "Distributed Systems micro-credential %s",
+  "credentialSubject": {
+    "id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+    "type": ["AchievementSubject"],
+    "achievement": {"id": "https://uni.example/achievements/ds-101", "type": ["Achievement"], "name": "DS 101", "description": "Distributed systems.", "criteria": {"narrative": "Pass the exam."}}
+  }
+}`, tag)
+}
+
+// issue issues an unsigned credential through POST /v1/issue and returns
+// the answer.
+func (e *env) issue(query string, cred []byte) response {
+	e.tb.Helper()
+	return e.request(http.MethodPost, "/v1/issue"+query, "application/json", cred, "Authorization", "Bearer "+issuerToken)
+}
+
+// issued issues a credential and returns the decoded 201 answer.
+func (e *env) issued(query string, cred []byte) IssueResponse {
+	e.tb.Helper()
+	r := e.issue(query, cred)
+	if r.status != http.StatusCreated {
+		e.tb.Fatalf("issue: got %s, want 201", r)
+	}
+	return decode[IssueResponse](e.tb, r)
+}
+
+// verifyBody posts a /v1/verify request and decodes the 200 verdict.
+func (e *env) verifyBody(cred json.RawMessage, receipt json.RawMessage) VerifyResponse {
+	e.tb.Helper()
+	body := map[string]json.RawMessage{"credential": cred}
+	if receipt != nil {
+		body["receipt"] = receipt
+	}
+	req, _ := json.Marshal(body)
+	r := e.request(http.MethodPost, "/v1/verify", "application/json", req)
+	if r.status != http.StatusOK {
+		e.tb.Fatalf("verify: %s", r)
+	}
+	return decode[VerifyResponse](e.tb, r)
+}
+
+// failedChecks names the checks of v that failed, in order.
+func failedChecks(v VerifyResponse) []string {
+	var out []string
+	for _, c := range v.Checks {
+		if !c.OK {
+			out = append(out, c.Check)
+		}
+	}
+	return out
 }
 
 // jsonDigest is the digest DESIGN.md defines, computed independently of the

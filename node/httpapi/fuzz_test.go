@@ -9,7 +9,7 @@ import (
 )
 
 // FuzzVerifyRequest posts arbitrary bodies to the routes that parse client
-// input, through the real handler and a real node, and requires that none
+// input (verification, submission, issuing, VC-API), through the real handler and a real node, and requires that none
 // answers a 5xx: bad input is the client's problem, never a 500 or a panic.
 func FuzzVerifyRequest(f *testing.F) {
 	e := newEnv(f, envOptions{})
@@ -30,6 +30,11 @@ func FuzzVerifyRequest(f *testing.F) {
 		cred,
 		[]byte(jwt),
 		[]byte(`"` + jwt + `"` + "\n" + string(bytes.ReplaceAll(cred, []byte("\n"), nil))),
+		unsignedCredential("fuzz"),
+		[]byte(`{"credential": ` + string(unsignedCredential("fuzz")) + `, "options": {"format": "jwt"}}`),
+		[]byte(`{"verifiableCredential": ` + string(cred) + `, "options": {"receipt": null}}`),
+		[]byte(`{"verifiableCredential": {"type": "EnvelopedVerifiableCredential", "id": "data:application/vc+jwt,` + jwt + `"}}`),
+		[]byte(`{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"], "issuer": {"id": 7}, "credentialSubject": {"id": "did:example:x"}}`),
 	}
 	for i, s := range seeds {
 		f.Add(s, uint8(i))
@@ -42,6 +47,10 @@ func FuzzVerifyRequest(f *testing.F) {
 			{"/v1/verify", "application/json"},
 			{"/v1/credentials", ct},
 			{"/v1/credentials/bulk", "application/x-ndjson"},
+			{"/v1/issue", "application/json"},
+			{"/v1/issue?format=jwt", "application/json"},
+			{"/credentials/issue", "application/json"},
+			{"/credentials/verify", "application/json"},
 		} {
 			req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, target.path, bytes.NewReader(body))
 			req.Header.Set("Authorization", "Bearer "+issuerToken)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,19 +45,21 @@ func checkProblem(t *testing.T, r response, wantStatus int, wantType string) Pro
 	return p
 }
 
+// TestSubmitAnchorVerify issues a credential through the node (signed with
+// the member's did:key, submitted), waits for its anchor and verifies it:
+// every check passes, and a tampered copy fails its proof and inclusion.
 func TestSubmitAnchorVerify(t *testing.T) {
 	e := newEnv(t, envOptions{run: true})
 	ctx := t.Context()
-	cred := testCredential("anchor-verify")
-	want := jsonDigest(t, cred)
-
-	r := e.submit("application/vc+ld+json", cred)
-	if r.status != http.StatusAccepted {
-		t.Fatalf("submit: got %s, want 202", r)
+	r := e.issue("", unsignedCredential("anchor-verify"))
+	if r.status != http.StatusCreated {
+		t.Fatalf("issue: got %s, want 201", r)
 	}
-	sub := decode[node.Record](t, r)
-	if sub.Digest != want || sub.State != node.StatePending {
-		t.Fatalf("submit: got digest %s state %s, want %s pending", sub.Digest, sub.State, want)
+	iss := decode[IssueResponse](t, r)
+	cred := []byte(iss.Credential)
+	want := jsonDigest(t, cred)
+	if iss.Digest != want || iss.State != node.StatePending {
+		t.Fatalf("issue: got digest %s state %s, want %s pending", iss.Digest, iss.State, want)
 	}
 	if got, want := r.header.Get("Location"), "/v1/credentials/"+want.String(); got != want {
 		t.Errorf("Location: got %q, want %q", got, want)
@@ -86,21 +89,24 @@ func TestSubmitAnchorVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	tampered := bytes.Replace(cred, []byte(`"DS 101"`), []byte(`"DS 102"`), 1)
-	allOK := []string{node.CheckDigest, node.CheckInclusion, node.CheckAnchored, node.CheckMember}
+	allOK := []string{node.CheckDigest, node.CheckStructure, node.CheckProof, node.CheckIssuer, node.CheckValidity,
+		node.CheckInclusion, node.CheckAnchored, node.CheckMemberAtAnchor}
 	for _, tc := range []struct {
 		name       string
 		cred       []byte
 		receipt    []byte
 		verified   bool
 		wantChecks []string // checks that must pass, in order
-		failed     string   // the check that must fail
+		failed     []string // the checks that must fail; the last with failDetail
 		failDetail string
 	}{
 		{name: "own record", cred: cred, verified: true, wantChecks: allOK},
 		{name: "with receipt", cred: cred, receipt: receiptJSON, verified: true, wantChecks: allOK},
 		{name: "reformatted", cred: compact.Bytes(), receipt: receiptJSON, verified: true, wantChecks: allOK},
-		{name: "tampered", cred: tampered, wantChecks: []string{node.CheckDigest}, failed: node.CheckInclusion, failDetail: "no record"},
-		{name: "tampered with receipt", cred: tampered, receipt: receiptJSON, wantChecks: []string{node.CheckDigest}, failed: node.CheckInclusion, failDetail: "receipt is for digest"},
+		{name: "tampered", cred: tampered, wantChecks: []string{node.CheckDigest, node.CheckStructure},
+			failed: []string{node.CheckProof, node.CheckIssuer, node.CheckInclusion}, failDetail: "no record"},
+		{name: "tampered with receipt", cred: tampered, receipt: receiptJSON, wantChecks: []string{node.CheckDigest, node.CheckStructure},
+			failed: []string{node.CheckProof, node.CheckIssuer, node.CheckInclusion}, failDetail: "receipt is for digest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := map[string]json.RawMessage{"credential": tc.cred}
@@ -121,11 +127,11 @@ func TestSubmitAnchorVerify(t *testing.T) {
 					t.Fatalf("check %d: want %s ok, got %+v", i, name, v.Checks)
 				}
 			}
-			if tc.failed == "" {
+			if tc.failed == nil {
 				if len(v.Checks) != len(tc.wantChecks) || len(v.ProblemDetails) != 0 {
 					t.Errorf("checks %+v, problems %+v", v.Checks, v.ProblemDetails)
 				}
-				if v.Anchor == nil || v.Anchor.Member != e.member || v.Anchor.MemberDID != "did:web:uni.example" || v.Anchor.Confirmations < 1 {
+				if v.Anchor == nil || v.Anchor.Member != e.member || v.Anchor.MemberDID != e.issuer.DID || v.Anchor.Confirmations < 1 {
 					t.Errorf("anchor facts: %+v", v.Anchor)
 				}
 				if v.Digest == nil || *v.Digest != want {
@@ -133,13 +139,20 @@ func TestSubmitAnchorVerify(t *testing.T) {
 				}
 				return
 			}
-			last := v.Checks[len(v.Checks)-1]
-			if last.Check != tc.failed || last.OK || !strings.Contains(last.Detail, tc.failDetail) {
-				t.Errorf("failed check: got %+v, want %s failing with %q", last, tc.failed, tc.failDetail)
+			if got := failedChecks(v); !slices.Equal(got, tc.failed) {
+				t.Errorf("failed checks: got %q, want %q", got, tc.failed)
 			}
-			if len(v.ProblemDetails) != 1 || v.ProblemDetails[0].Check != tc.failed ||
-				v.ProblemDetails[0].Type != ProblemTypeBase+"check-failed/"+tc.failed {
-				t.Errorf("problemDetails: %+v", v.ProblemDetails)
+			last := v.Checks[len(v.Checks)-1]
+			if last.Check != tc.failed[len(tc.failed)-1] || last.OK || !strings.Contains(last.Detail, tc.failDetail) {
+				t.Errorf("last check: got %+v, want %s failing with %q", last, tc.failed[len(tc.failed)-1], tc.failDetail)
+			}
+			if len(v.ProblemDetails) != len(tc.failed) {
+				t.Fatalf("problemDetails: %+v", v.ProblemDetails)
+			}
+			for i, p := range v.ProblemDetails {
+				if p.Check != tc.failed[i] || p.Type != ProblemTypeBase+"check-failed/"+tc.failed[i] {
+					t.Errorf("problemDetails[%d]: %+v", i, p)
+				}
 			}
 		})
 	}
@@ -201,7 +214,7 @@ func TestSubmitAnchorVerify(t *testing.T) {
 			"credanchor_credentials_submitted_total 1\n",
 			`credanchor_verify_requests_total{outcome="verified"} 3`,
 			`credanchor_verify_requests_total{outcome="failed"} 2`,
-			`credanchor_http_request_duration_seconds_count{code="202",method="POST",route="/v1/credentials"} 1`,
+			`credanchor_http_request_duration_seconds_count{code="201",method="POST",route="/v1/issue"} 1`,
 			`credanchor_http_request_duration_seconds_bucket{code="200",method="GET",route="/v1/credentials/{digest}",le="+Inf"}`,
 		} {
 			if !strings.Contains(string(r.body), want) {
@@ -225,10 +238,12 @@ func TestSubmitJWT(t *testing.T) {
 		}
 	}
 	e.waitAnchored(want)
-	req, _ := json.Marshal(map[string]string{"credential": jwt})
-	r := e.request(http.MethodPost, "/v1/verify", "application/json", req)
-	if v := decode[VerifyResponse](t, r); r.status != http.StatusOK || !v.Verified {
-		t.Errorf("verify VC-JWT: %s", r)
+	// Anchored, but testJWT is no credential and is not signed: the anchor
+	// checks pass and the credential's own fail.
+	raw, _ := json.Marshal(jwt)
+	v := e.verifyBody(raw, nil)
+	if got, wantFailed := failedChecks(v), []string{node.CheckStructure, node.CheckProof, node.CheckIssuer, node.CheckValidity, node.CheckMemberAtAnchor}; v.Verified || !slices.Equal(got, wantFailed) {
+		t.Errorf("verify an unsigned VC-JWT: failed %q, want %q: %+v", got, wantFailed, v.Checks)
 	}
 }
 

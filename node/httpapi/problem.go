@@ -14,6 +14,7 @@ import (
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/credential"
+	"github.com/credanchor/credanchor/node/vc"
 )
 
 // ProblemContentType is the media type of every error response (RFC 9457).
@@ -33,6 +34,9 @@ type Problem struct {
 	Status   int    `json:"status"`
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
+	// VCError is the VC Data Model error code (MALFORMED_VALUE_ERROR, …) of
+	// a problem about a credential, an extension member.
+	VCError string `json:"vcError,omitempty"`
 }
 
 // problemType is a kind of problem: a type URI with its fixed title and
@@ -68,6 +72,11 @@ var (
 	ptMediaType           = problemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
 	ptInternal            = problemType{"", "Internal Server Error", http.StatusInternalServerError}
 	ptUnavailable         = problemType{"unavailable", "Service unavailable", http.StatusServiceUnavailable}
+	ptInvalidCredential   = problemType{"invalid-credential", "Invalid credential", http.StatusBadRequest}
+	ptIssuerMismatch      = problemType{"issuer-mismatch", "The credential names another issuer", http.StatusBadRequest}
+	ptNoIssuer            = problemType{"no-issuer-identity", "This node cannot issue", http.StatusConflict}
+	ptNotOwnCredential    = problemType{"not-own-credential", "Not a credential of this node's institution", http.StatusUnprocessableEntity}
+	ptNotVerified         = problemType{"not-verified", "The credential did not verify", http.StatusBadRequest}
 )
 
 // problemTypes lists every problem type above. The OpenAPI document lists
@@ -75,7 +84,8 @@ var (
 var problemTypes = []problemType{
 	ptMalformedJSON, ptMalformedCredential, ptMalformedReceipt, ptInvalidHash, ptInvalidParameter,
 	ptUnreadableBody, ptUnauthorized, ptNotFound, ptNotAnchored, ptNoRoute, ptMethod, ptTooLarge,
-	ptMediaType, ptInternal, ptUnavailable,
+	ptMediaType, ptInternal, ptUnavailable, ptInvalidCredential, ptIssuerMismatch, ptNoIssuer,
+	ptNotOwnCredential, ptNotVerified,
 }
 
 // apiError is an error that knows its problem. Detail is sent to the client;
@@ -126,6 +136,16 @@ func problem(err error) (pt problemType, detail string, header map[string]string
 		return ae.pt, ae.detail, ae.header
 	case errors.As(err, &mbe):
 		return ptTooLarge, fmt.Sprintf("the body is over the limit of %d bytes", mbe.Limit), nil
+	case errors.Is(err, node.ErrInvalidCredential):
+		return ptInvalidCredential, err.Error(), nil
+	case errors.Is(err, node.ErrIssuerMismatch):
+		return ptIssuerMismatch, err.Error(), nil
+	case errors.Is(err, node.ErrNoIssuer):
+		return ptNoIssuer, err.Error(), nil
+	case errors.Is(err, node.ErrUnsupportedFormat):
+		return ptInvalidParameter, err.Error(), nil
+	case errors.Is(err, node.ErrNotOwnCredential):
+		return ptNotOwnCredential, err.Error(), nil
 	case errors.Is(err, node.ErrPending):
 		return ptNotAnchored, err.Error() + "; retry later", nil
 	case errors.Is(err, node.ErrNotFound):
@@ -168,7 +188,25 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	for k, v := range header {
 		w.Header().Set(k, v)
 	}
-	writeProblem(w, &Problem{Type: pt.uri(), Title: pt.title, Status: pt.status, Detail: detail, Instance: r.URL.Path})
+	writeProblem(w, &Problem{Type: pt.uri(), Title: pt.title, Status: pt.status, Detail: detail, Instance: r.URL.Path, VCError: vcErrorCode(err)})
+}
+
+// vcErrorCode is the VC Data Model error code of an error about a
+// credential, or "".
+func vcErrorCode(err error) string {
+	var (
+		ce *node.CredentialError
+		no *node.NotOwnError
+	)
+	switch {
+	case errors.As(err, &ce):
+		return ce.Code()
+	case errors.As(err, &no):
+		return no.Code()
+	case errors.Is(err, node.ErrIssuerMismatch):
+		return vc.CodeMalformedValue
+	}
+	return ""
 }
 
 func writeProblem(w http.ResponseWriter, p *Problem) {

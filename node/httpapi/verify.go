@@ -34,11 +34,13 @@ type VerifyRequest struct {
 // VerifyResponse is the node's verdict. A credential that fails a check is
 // a 200 with Verified false: the request succeeded, the credential did not.
 type VerifyResponse struct {
-	Verified bool              `json:"verified"`
-	Digest   *merkle.Hash      `json:"digest,omitempty"`
-	Checks   []node.Check      `json:"checks"`
-	Anchor   *node.AnchorFacts `json:"anchor,omitempty"`
-	Receipt  *anchor.Receipt   `json:"receipt,omitempty"`
+	Verified bool         `json:"verified"`
+	Digest   *merkle.Hash `json:"digest,omitempty"`
+	// Issuer is the credential's issuer id, when it names one.
+	Issuer  string            `json:"issuer,omitempty"`
+	Checks  []node.Check      `json:"checks"`
+	Anchor  *node.AnchorFacts `json:"anchor,omitempty"`
+	Receipt *anchor.Receipt   `json:"receipt,omitempty"`
 	// ProblemDetails has one RFC 9457-shaped entry per failed check.
 	ProblemDetails []CheckProblem `json:"problemDetails"`
 }
@@ -52,10 +54,14 @@ type CheckProblem struct {
 }
 
 var checkTitles = map[string]string{
-	node.CheckDigest:    "The credential's digest cannot be computed",
-	node.CheckInclusion: "The credential is not included in an anchored batch",
-	node.CheckAnchored:  "The batch root is not anchored on chain as the receipt says",
-	node.CheckMember:    "The anchor was not made by a consortium member",
+	node.CheckDigest:         "The credential's digest cannot be computed",
+	node.CheckStructure:      "The credential is not a well-formed verifiable credential",
+	node.CheckProof:          "The credential's proof does not verify",
+	node.CheckIssuer:         "The credential was not signed by its issuer's DID",
+	node.CheckValidity:       "The credential is outside its validity period",
+	node.CheckInclusion:      "The credential is not included in an anchored batch",
+	node.CheckAnchored:       "The batch root is not anchored on chain as the receipt says",
+	node.CheckMemberAtAnchor: "The anchor was not made by the consortium member that issued the credential",
 }
 
 // Outcomes of the verify metric.
@@ -70,6 +76,41 @@ const (
 // a request that got none (bad input or a node failure).
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.verdict(r, w)
+	s.countVerify(v, err)
+	if err != nil {
+		return err
+	}
+	resp := VerifyResponse{Verified: v.Verified, Issuer: v.Issuer, Checks: v.Checks, Anchor: v.Anchor, Receipt: v.Receipt, ProblemDetails: []CheckProblem{}}
+	if v.Digest != (merkle.Hash{}) {
+		d := v.Digest
+		resp.Digest = &d
+	}
+	resp.ProblemDetails = append(resp.ProblemDetails, checkProblems(v)...)
+	s.writeJSON(w, r, http.StatusOK, resp)
+	return nil
+}
+
+// checkProblems has one problem-details entry per failed check.
+func checkProblems(v *node.Verification) []CheckProblem {
+	var out []CheckProblem
+	for _, c := range v.Checks {
+		if c.OK {
+			continue
+		}
+		title, ok := checkTitles[c.Check]
+		if !ok {
+			title = "Check " + c.Check + " failed"
+		}
+		out = append(out, CheckProblem{
+			Type: ProblemTypeBase + "check-failed/" + c.Check, Title: title, Detail: c.Detail, Check: c.Check,
+		})
+	}
+	return out
+}
+
+// countVerify counts a request in the verify metric: verified or failed for
+// a verdict, error for a request that got none.
+func (s *Server) countVerify(v *node.Verification, err error) {
 	outcome := outcomeError
 	switch {
 	case err != nil:
@@ -79,28 +120,18 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 		outcome = outcomeFailed
 	}
 	s.node.Metrics().Verify.WithLabelValues(outcome).Inc()
+}
+
+// check verifies a credential with the chain calls bounded by
+// verifyTimeout.
+func (s *Server) check(ctx context.Context, data []byte, form credential.Form, rc *anchor.Receipt) (*node.Verification, error) {
+	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	v, err := s.node.Verify(ctx, data, form, rc)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("httpapi: verify: %w", err)
 	}
-	resp := VerifyResponse{Verified: v.Verified, Checks: v.Checks, Anchor: v.Anchor, Receipt: v.Receipt, ProblemDetails: []CheckProblem{}}
-	if v.Digest != (merkle.Hash{}) {
-		d := v.Digest
-		resp.Digest = &d
-	}
-	for _, c := range v.Checks {
-		if c.OK {
-			continue
-		}
-		title, ok := checkTitles[c.Check]
-		if !ok {
-			title = "Check " + c.Check + " failed"
-		}
-		resp.ProblemDetails = append(resp.ProblemDetails, CheckProblem{
-			Type: ProblemTypeBase + "check-failed/" + c.Check, Title: title, Detail: c.Detail, Check: c.Check,
-		})
-	}
-	s.writeJSON(w, r, http.StatusOK, resp)
-	return nil
+	return v, nil
 }
 
 func (s *Server) verdict(r *http.Request, w http.ResponseWriter) (*node.Verification, error) {
@@ -125,13 +156,7 @@ func (s *Server) verdict(r *http.Request, w http.ResponseWriter) (*node.Verifica
 			return nil, err
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), verifyTimeout)
-	defer cancel()
-	v, err := s.node.Verify(ctx, data, form, rc)
-	if err != nil {
-		return nil, fmt.Errorf("httpapi: verify: %w", err)
-	}
-	return v, nil
+	return s.check(r.Context(), data, form, rc)
 }
 
 // decodeVerifyRequest decodes strictly: an unknown member (a misspelt
