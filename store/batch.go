@@ -116,20 +116,27 @@ func (s *Store) CreateBatch(b *Batch, digests [][32]byte) error {
 	}
 	wb := s.db.NewBatch()
 	defer wb.Close()
-	if err := wb.Set(batchKey(b.Root), rec, nil); err != nil {
-		return err
-	}
-	if err := wb.Set(digestsKey(b.Root), flat, nil); err != nil {
-		return err
-	}
-	if err := wb.Set(stateKey(b.State, b.Root), nil, nil); err != nil {
-		return err
-	}
-	if err := wb.Set(timeKey(b.CreatedAt, b.Root), nil, nil); err != nil {
+	if err := putBatch(wb, b, rec, flat); err != nil {
 		return err
 	}
 	if err := wb.Commit(pebble.Sync); err != nil {
 		return fmt.Errorf("store: create batch: %w", err)
+	}
+	return nil
+}
+
+// putBatch adds to wb every key of a new batch: its record, its digests
+// (flat, in leaf order) and its entries in the state and time indexes.
+func putBatch(wb *pebble.Batch, b *Batch, rec, flat []byte) error {
+	for _, kv := range [][2][]byte{
+		{batchKey(b.Root), rec},
+		{digestsKey(b.Root), flat},
+		{stateKey(b.State, b.Root), nil},
+		{timeKey(b.CreatedAt, b.Root), nil},
+	} {
+		if err := wb.Set(kv[0], kv[1], nil); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -222,6 +229,11 @@ func (s *Store) BatchesInState(state BatchState) ([]*Batch, error) {
 	if err := it.Close(); err != nil {
 		return nil, fmt.Errorf("store: iterate: %w", err)
 	}
+	return s.batches(roots)
+}
+
+// batches reads the records of roots, in order.
+func (s *Store) batches(roots [][32]byte) ([]*Batch, error) {
 	out := make([]*Batch, 0, len(roots))
 	for _, r := range roots {
 		b, err := s.Batch(r)

@@ -236,16 +236,7 @@ func (s *Store) CutBatch(b *Batch, entries []QueuedDigest) error {
 		}
 		flat = append(flat, e.Digest[:]...)
 	}
-	if err := wb.Set(batchKey(b.Root), rec, nil); err != nil {
-		return err
-	}
-	if err := wb.Set(digestsKey(b.Root), flat, nil); err != nil {
-		return err
-	}
-	if err := wb.Set(stateKey(b.State, b.Root), nil, nil); err != nil {
-		return err
-	}
-	if err := wb.Set(timeKey(b.CreatedAt, b.Root), nil, nil); err != nil {
+	if err := putBatch(wb, b, rec, flat); err != nil {
 		return err
 	}
 	if err := wb.Commit(pebble.Sync); err != nil {

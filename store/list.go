@@ -35,13 +35,5 @@ func (s *Store) RecentBatches(limit int) ([]*Batch, error) {
 	if err := it.Close(); err != nil {
 		return nil, fmt.Errorf("store: iterate batches: %w", err)
 	}
-	out := make([]*Batch, 0, len(roots))
-	for _, r := range roots {
-		b, err := s.Batch(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, nil
+	return s.batches(roots)
 }
