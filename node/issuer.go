@@ -14,6 +14,7 @@ import (
 	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/node/dataintegrity"
 	"github.com/credanchor/credanchor/node/did"
+	"github.com/credanchor/credanchor/node/jsonld"
 	"github.com/credanchor/credanchor/node/vc"
 	"github.com/credanchor/credanchor/node/vcjwt"
 )
@@ -112,13 +113,13 @@ type IssueOptions struct {
 	// Format is FormatDataIntegrity or FormatJWT; empty means
 	// FormatDataIntegrity.
 	Format string
-	// Cryptosuite of a Data Integrity proof; empty means eddsa-jcs-2022,
-	// the only one supported now.
+	// Cryptosuite of a Data Integrity proof: eddsa-jcs-2022 (empty) or
+	// eddsa-rdfc-2022.
 	Cryptosuite string
 }
 
 // SupportedFormats says what IssueOptions accept, for error messages.
-const SupportedFormats = "format " + FormatDataIntegrity + " (cryptosuite " + dataintegrity.CryptosuiteJCS + ") or " + FormatJWT
+const SupportedFormats = "format " + FormatDataIntegrity + " (cryptosuite " + dataintegrity.CryptosuiteJCS + " or " + dataintegrity.CryptosuiteRDFC + ") or " + FormatJWT
 
 func (o *IssueOptions) check() error {
 	switch o.Format {
@@ -127,8 +128,8 @@ func (o *IssueOptions) check() error {
 		if o.Cryptosuite == "" {
 			o.Cryptosuite = dataintegrity.CryptosuiteJCS
 		}
-		if o.Cryptosuite != dataintegrity.CryptosuiteJCS {
-			return fmt.Errorf("%w: cryptosuite %q; supported now: %s", ErrUnsupportedFormat, o.Cryptosuite, dataintegrity.CryptosuiteJCS)
+		if o.Cryptosuite != dataintegrity.CryptosuiteJCS && o.Cryptosuite != dataintegrity.CryptosuiteRDFC {
+			return fmt.Errorf("%w: cryptosuite %q; supported now: %s", ErrUnsupportedFormat, o.Cryptosuite, SupportedFormats)
 		}
 	case FormatJWT:
 		if o.Cryptosuite != "" {
@@ -175,9 +176,18 @@ func (n *Node) Issue(ctx context.Context, unsigned []byte, opts IssueOptions) (*
 			return nil, fmt.Errorf("node: sign VC-JWT: %w", err)
 		}
 		out, form = []byte(tok), credential.FormJWT
-	default:
-		if out, err = dataintegrity.SignJCS(doc, id.Key, dataintegrity.Options{VerificationMethod: id.VerificationMethod}); err != nil {
-			return nil, fmt.Errorf("node: sign %s: %w", dataintegrity.CryptosuiteJCS, err)
+	case FormatDataIntegrity:
+		sign := dataintegrity.SignJCS
+		if opts.Cryptosuite == dataintegrity.CryptosuiteRDFC {
+			sign = dataintegrity.SignRDFC
+		}
+		if out, err = sign(doc, id.Key, dataintegrity.Options{VerificationMethod: id.VerificationMethod}); err != nil {
+			// eddsa-rdfc-2022 needs well-formed JSON-LD: an undefined term
+			// or an unknown context is the credential's fault.
+			if errors.Is(err, jsonld.ErrSafeMode) || errors.Is(err, jsonld.ErrUnknownContext) || errors.Is(err, jsonld.ErrInvalid) {
+				return nil, &CredentialError{Problems: []vc.Problem{{Code: vc.CodeMalformedValue, Detail: err.Error()}}}
+			}
+			return nil, fmt.Errorf("node: sign %s: %w", opts.Cryptosuite, err)
 		}
 	}
 	if err := ctx.Err(); err != nil {

@@ -90,6 +90,10 @@ func TestIssueRefusals(t *testing.T) {
 		[]byte(`"issuer": {"id": "did:web:other.example", "type": ["Profile"], "name": "Other"}, "type": ["VerifiableCredential"`), 1)
 	noSubject := []byte(`{"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"]}`)
 	noBadge := bytes.Replace(unsignedCredential("y"), []byte(`"description": "Distributed systems.", `), nil, 1)
+	// eddsa-rdfc-2022 needs every context pinned: one that is not is never
+	// fetched, and the credential is refused.
+	unpinned := bytes.Replace(unsignedCredential("u"), []byte(`"https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]`),
+		[]byte(`"https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json", "https://uni.example/contexts/private.jsonld"]`), 1)
 	for _, tc := range []struct {
 		name, query string
 		body        []byte
@@ -103,7 +107,8 @@ func TestIssueRefusals(t *testing.T) {
 		{"open badge without description", "", noBadge, 400, "invalid-credential", vc.CodeMalformedValue, "description"},
 		{"not json", "", []byte(`{"a":`), 400, "invalid-credential", vc.CodeParsing, ""},
 		{"unknown format", "?format=cbor", unsignedCredential("z"), 400, "invalid-parameter", "", "supported now"},
-		{"rdfc not yet", "?cryptosuite=eddsa-rdfc-2022", unsignedCredential("z"), 400, "invalid-parameter", "", "eddsa-jcs-2022"},
+		{"unknown cryptosuite", "?cryptosuite=ecdsa-rdfc-2019", unsignedCredential("z"), 400, "invalid-parameter", "", "eddsa-rdfc-2022"},
+		{"rdfc with an unpinned context", "?cryptosuite=eddsa-rdfc-2022", unpinned, 400, "invalid-credential", vc.CodeMalformedValue, "private.jsonld"},
 		{"jwt with a cryptosuite", "?format=jwt&cryptosuite=eddsa-jcs-2022", unsignedCredential("z"), 400, "invalid-parameter", "", "does not apply"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -341,4 +346,23 @@ func TestRequireSignedSubmissions(t *testing.T) {
 	}
 	// Off (the default, as in every other test here), an unsigned
 	// credential is anchored as before: TestSubmitJWT, TestBulk.
+}
+
+// TestIssueRDFC issues with eddsa-rdfc-2022, waits for the anchor and
+// verifies the credential through /v1/verify.
+func TestIssueRDFC(t *testing.T) {
+	e := newEnv(t, envOptions{run: true})
+	iss := e.issued("?cryptosuite=eddsa-rdfc-2022", unsignedCredential("rdfc"))
+	c, err := vc.ParseCredential(iss.Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if proofs := c.Proof(); len(proofs) != 1 || proofs[0]["cryptosuite"] != dataintegrity.CryptosuiteRDFC {
+		t.Fatalf("proof: %v", proofs)
+	}
+	e.waitAnchored(iss.Digest)
+	v := e.verifyBody(iss.Credential, nil)
+	if !v.Verified {
+		t.Fatalf("an eddsa-rdfc-2022 credential issued by the node does not verify: %+v", v.Checks)
+	}
 }
