@@ -203,7 +203,8 @@ func (n *Node) Issue(ctx context.Context, unsigned []byte, opts IssueOptions) (*
 // completeCredential fills in the issuer profile, id and validFrom, and
 // checks the result.
 func completeCredential(unsigned []byte, id *IssuerIdentity, now time.Time) ([]byte, error) {
-	if _, err := vc.ParseCredential(unsigned); err != nil {
+	parsed, err := vc.ParseCredential(unsigned)
+	if err != nil {
 		return nil, &CredentialError{Problems: []vc.Problem{{Code: vc.CodeParsing, Detail: err.Error()}}}
 	}
 	dec := json.NewDecoder(bytes.NewReader(unsigned))
@@ -216,7 +217,12 @@ func completeCredential(unsigned []byte, id *IssuerIdentity, now time.Time) ([]b
 		return nil, &CredentialError{Problems: []vc.Problem{{Code: vc.CodeMalformedValue, Kind: vc.KindUnexpectedEntity, Path: "/proof",
 			Detail: "a credential to issue must not have a proof yet: the node signs it"}}}
 	}
-	profile := map[string]any{"id": id.DID, "type": []any{vc.TypeProfile}}
+	// Profile is an Open Badges term: outside a badge it is undefined in
+	// JSON-LD, and an eddsa-rdfc-2022 signature would refuse it.
+	profile := map[string]any{"id": id.DID}
+	if parsed.IsOpenBadge() {
+		profile["type"] = []any{vc.TypeProfile}
+	}
 	if id.Name != "" {
 		profile["name"] = id.Name
 	}

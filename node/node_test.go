@@ -214,8 +214,9 @@ func TestIssueAnchorVerify(t *testing.T) {
 	defer func() { stop(); <-done }()
 
 	unsigned := []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:learner"}}`)
-	for _, format := range []string{node.FormatDataIntegrity, node.FormatJWT} {
-		iss, err := n.Issue(ctx, unsigned, node.IssueOptions{Format: format})
+	for _, opts := range []node.IssueOptions{{Format: node.FormatDataIntegrity}, {Cryptosuite: "eddsa-rdfc-2022"}, {Format: node.FormatJWT}} {
+		format := opts.Format + opts.Cryptosuite
+		iss, err := n.Issue(ctx, unsigned, opts)
 		if err != nil {
 			t.Fatalf("Issue %s: %v", format, err)
 		}
@@ -238,8 +239,8 @@ func TestIssueAnchorVerify(t *testing.T) {
 	if _, err := n.Issue(ctx, other, node.IssueOptions{}); !errors.Is(err, node.ErrIssuerMismatch) {
 		t.Errorf("Issue(other issuer): %v, want ErrIssuerMismatch", err)
 	}
-	if _, err := n.Issue(ctx, unsigned, node.IssueOptions{Cryptosuite: "eddsa-rdfc-2022"}); !errors.Is(err, node.ErrUnsupportedFormat) {
-		t.Errorf("Issue(rdfc): %v, want ErrUnsupportedFormat", err)
+	if _, err := n.Issue(ctx, unsigned, node.IssueOptions{Cryptosuite: "ecdsa-rdfc-2019"}); !errors.Is(err, node.ErrUnsupportedFormat) {
+		t.Errorf("Issue(ecdsa-rdfc-2019): %v, want ErrUnsupportedFormat", err)
 	}
 	var ce *node.CredentialError
 	if _, err := n.Issue(ctx, []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"]}`), node.IssueOptions{}); !errors.As(err, &ce) || ce.Code() != "MALFORMED_VALUE_ERROR" {
