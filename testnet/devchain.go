@@ -221,10 +221,15 @@ func start(ctx context.Context, stack *node.Node, cfg Config, genesis *core.Gene
 	if err != nil {
 		return nil, fmt.Errorf("testnet: create simulated beacon: %w", err)
 	}
-	// With period 0, the API registration is what starts mining on each new
-	// transaction; the lifecycle stops the beacon before the eth service.
-	catalyst.RegisterSimulatedBeaconAPIs(stack, beacon)
+	// The lifecycle stops the beacon before the eth service. With a period
+	// of 0 our miner seals on each transaction; with one, the beacon's own
+	// loop seals on time and the API adds nothing that could race it.
 	stack.RegisterLifecycle(beacon)
+	if cfg.BlockPeriod == 0 {
+		stack.RegisterLifecycle(newMiner(backend, beacon))
+	} else {
+		catalyst.RegisterSimulatedBeaconAPIs(stack, beacon)
+	}
 	if err := stack.Start(); err != nil {
 		return nil, fmt.Errorf("testnet: start node: %w", err)
 	}
