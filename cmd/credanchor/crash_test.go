@@ -2,7 +2,6 @@ package main
 
 import (
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -21,8 +20,7 @@ func TestDevnetSurvivesSIGKILL(t *testing.T) {
 	s := startStream(info.HTTP, info.Token, key)
 	// Let some batches close and anchor, then kill mid-stream.
 	s.waitAcked(400)
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
+	p.kill()
 	acked := s.stop()
 	t.Logf("%d credentials acknowledged before SIGKILL", len(acked))
 

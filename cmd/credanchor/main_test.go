@@ -418,22 +418,23 @@ func pollReceipt(t *testing.T, node, digest string) []byte {
 	return nil
 }
 
-type devnetProc struct {
-	cmd      *exec.Cmd
-	http     string
-	rpc      string
-	registry common.Address
-	done     chan error
+// child is a credanchor process a test runs as a user would.
+type child struct {
+	cmd  *exec.Cmd
+	done chan error // receives the process's exit
 }
 
-func startDevnet(t *testing.T, dir string) *devnetProc {
+// startChild runs the binary with args and waits until its standard output
+// has matched every pattern (one group each), whose groups it returns in
+// order. The process's log (its standard error) is shown if the test fails.
+func startChild(t *testing.T, args []string, patterns ...string) (*child, []string) {
 	t.Helper()
-	cmd := exec.Command(binary, "devnet", "--data", dir, "--rpc", "127.0.0.1:0", "--http", "127.0.0.1:0", "--batch.wait", "100ms")
+	cmd := exec.Command(binary, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(t.TempDir(), "devnet.log")
+	logPath := filepath.Join(t.TempDir(), args[0]+".log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
@@ -443,66 +444,78 @@ func startDevnet(t *testing.T, dir string) *devnetProc {
 		t.Fatal(err)
 	}
 	logFile.Close()
-	stderr := logTail{logPath}
+	log := logTail{logPath}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("devnet log:\n%s", stderr.String())
+			t.Logf("%s log:\n%s", args[0], log.String())
 		}
 	})
-	p := &devnetProc{cmd: cmd, done: make(chan error, 1)}
-	lines := make(chan string)
+	c := &child{cmd: cmd, done: make(chan error, 1)}
+	res := make([]*regexp.Regexp, len(patterns))
+	for i, p := range patterns {
+		res[i] = regexp.MustCompile(p)
+	}
+	values := make([]string, len(patterns))
+	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
+		missing := len(patterns)
 		for sc.Scan() {
-			lines <- sc.Text()
+			for i, re := range res {
+				if m := re.FindStringSubmatch(sc.Text()); m != nil && values[i] == "" {
+					values[i] = m[1]
+					if missing--; missing == 0 {
+						close(ready)
+					}
+				}
+			}
 		}
-		close(lines)
+		c.done <- cmd.Wait()
 	}()
-	httpRe := regexp.MustCompile(`HTTP API:\s+(http://127\.0\.0\.1:\d+)`)
-	rpcRe := regexp.MustCompile(`chain RPC:\s+(http://127\.0\.0\.1:\d+)`)
-	regRe := regexp.MustCompile(`registry:\s+(0x[0-9a-fA-F]{40})`)
-	deadline := time.After(2 * time.Minute)
-	for p.http == "" || p.rpc == "" || p.registry == (common.Address{}) {
-		select {
-		case line, ok := <-lines:
-			if !ok {
-				cmd.Wait()
-				t.Fatalf("devnet exited before it was ready:\n%s", stderr.String())
-			}
-			if m := httpRe.FindStringSubmatch(line); m != nil {
-				p.http = m[1]
-			}
-			if m := rpcRe.FindStringSubmatch(line); m != nil {
-				p.rpc = m[1]
-			}
-			if m := regRe.FindStringSubmatch(line); m != nil {
-				p.registry = common.HexToAddress(m[1])
-			}
-		case <-deadline:
-			cmd.Process.Kill()
-			t.Fatalf("devnet not ready after 2 minutes:\n%s", stderr.String())
-		}
+	select {
+	case <-ready:
+	case err := <-c.done:
+		t.Fatalf("%s exited before it was ready: %v\n%s", args[0], err, log.String())
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("%s not ready after 2 minutes:\n%s", args[0], log.String())
 	}
-	go func() {
-		for range lines {
-		}
-		p.done <- cmd.Wait()
-	}()
-	return p
+	return c, values
 }
 
-func (p *devnetProc) stop(t *testing.T) {
+// kill ends the process with SIGKILL, as a crash would.
+func (c *child) kill() {
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	<-c.done
+}
+
+// stop asks the process to stop (SIGINT) and checks it exits cleanly.
+func (c *child) stop(t *testing.T) {
 	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGINT)
+	c.cmd.Process.Signal(syscall.SIGINT)
 	select {
-	case err := <-p.done:
+	case err := <-c.done:
 		if err != nil {
-			t.Fatalf("devnet did not stop cleanly: %v", err)
+			t.Fatalf("%s did not stop cleanly: %v", c.cmd.Args[1], err)
 		}
 	case <-time.After(time.Minute):
-		p.cmd.Process.Kill()
-		t.Fatal("devnet did not stop within a minute of SIGINT")
+		c.cmd.Process.Kill()
+		t.Fatalf("%s did not stop within a minute of SIGINT", c.cmd.Args[1])
 	}
+}
+
+// devnetProc is a running `credanchor devnet`.
+type devnetProc struct {
+	*child
+	http, rpc string
+	registry  common.Address
+}
+
+func startDevnet(t *testing.T, dir string) *devnetProc {
+	t.Helper()
+	c, v := startChild(t, []string{"devnet", "--data", dir, "--rpc", "127.0.0.1:0", "--http", "127.0.0.1:0", "--batch.wait", "100ms"},
+		`HTTP API:\s+(http://127\.0\.0\.1:\d+)`, `chain RPC:\s+(http://127\.0\.0\.1:\d+)`, `registry:\s+(0x[0-9a-fA-F]{40})`)
+	return &devnetProc{child: c, http: v[0], rpc: v[1], registry: common.HexToAddress(v[2])}
 }
 
 func decodeJSONBody(resp *http.Response, v any) error {

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,56 +14,16 @@ import (
 	"github.com/credanchor/credanchor/testnet"
 )
 
-// nodeProc is a `credanchor node run` child process.
+// nodeProc is a running `credanchor node run`.
 type nodeProc struct {
-	cmd  *exec.Cmd
+	*child
 	http string
-	done chan error
 }
 
 func startNode(t *testing.T, args ...string) *nodeProc {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"node", "run"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(t.TempDir(), "node.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logFile.Close()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("node log:\n%s", logTail{logPath}.String())
-		}
-	})
-	p := &nodeProc{cmd: cmd, done: make(chan error, 1)}
-	httpRe := regexp.MustCompile(`HTTP API:\s+(http://127\.0\.0\.1:\d+)`)
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := httpRe.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-			}
-		}
-		p.done <- cmd.Wait()
-	}()
-	select {
-	case p.http = <-found:
-	case err := <-p.done:
-		t.Fatalf("node exited before it was ready: %v\n%s", err, logTail{logPath}.String())
-	case <-time.After(time.Minute):
-		cmd.Process.Kill()
-		t.Fatal("node not ready within a minute")
-	}
-	return p
+	c, v := startChild(t, append([]string{"node", "run"}, args...), `HTTP API:\s+(http://127\.0\.0\.1:\d+)`)
+	return &nodeProc{child: c, http: v[0]}
 }
 
 // TestNodeRunOnGethSurvivesSIGKILL runs `credanchor node run` against a real
@@ -111,8 +67,7 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 	p := startNode(t, args...)
 	s := startStream(p.http, token, testnet.ExampleIssuerKey)
 	s.waitAcked(300)
-	p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
+	p.kill()
 	acked := s.stop()
 	t.Logf("%d credentials acknowledged before SIGKILL", len(acked))
 
@@ -122,10 +77,7 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 		receipt = pollReceipt(t, p.http, d)
 	}
 	last := acked[len(acked)-1]
-	p.cmd.Process.Signal(syscall.SIGINT)
-	if err := <-p.done; err != nil {
-		t.Fatalf("node did not stop cleanly: %v", err)
-	}
+	p.stop(t)
 
 	checkExactlyOnce(t, data, acked)
 
