@@ -68,6 +68,9 @@ type Config struct {
 	// Issuer (ErrNotOwnCredential otherwise). Default false: any credential
 	// is anchored, as tests of anchoring alone want.
 	RequireSignedSubmissions bool
+	// ChallengeTTL is how long a presentation challenge of POST /challenges
+	// may be used. Zero means DefaultChallengeTTL.
+	ChallengeTTL time.Duration
 }
 
 // Node accepts credentials, batches their digests, anchors the batches and
@@ -80,8 +83,10 @@ type Node struct {
 	log      *slog.Logger
 	chainID  *big.Int
 	metrics  *Metrics
-	wake     chan struct{}
-	trees    *lru[*merkle.Tree]
+	// challenges issues the single-use challenges of presentations.
+	challenges *Challenges
+	wake       chan struct{}
+	trees      *lru[*merkle.Tree]
 	// confirmed caches the records of confirmed batches; only a reorg
 	// changes them, and onReorged drops them then.
 	confirmed *lru[*store.Batch]
@@ -137,6 +142,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		confirmed: newLRU[*store.Batch](4096),
 		records:   newLRU[*store.Credential](recordCacheSize),
 	}
+	var err error
+	if n.challenges, err = NewChallenges(cfg.ChallengeTTL); err != nil {
+		return nil, err
+	}
 	acfg := cfg.Anchor
 	acfg.Backend, acfg.Store, acfg.Registry, acfg.Key = cfg.Chain, cfg.Store, cfg.Registry, cfg.NodeKey
 	if acfg.Logger == nil {
@@ -144,7 +153,6 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	acfg.OnConfirmed = n.onConfirmed
 	acfg.OnReorged = n.onReorged
-	var err error
 	if n.anchorer, err = anchor.New(acfg); err != nil {
 		return nil, err
 	}

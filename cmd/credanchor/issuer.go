@@ -71,20 +71,26 @@ func newIssuerKey(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q", c.Args().First())
 	}
-	path := c.Path(issuerOutFlag.Name)
+	return newEd25519Key(c, c.Path(issuerOutFlag.Name), issuerOutFlag.Name)
+}
+
+// newEd25519Key writes a new Ed25519 seed as hex to path (mode 0600, never
+// over an existing file) and prints the key's did:key. flag names the
+// option that chose path, for errors.
+func newEd25519Key(c *cli.Context, path, flag string) error {
 	seed := make([]byte, ed25519.SeedSize)
 	if _, err := rand.Read(seed); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("--%s: %s already exists; a key file is never overwritten", issuerOutFlag.Name, path)
+		return fmt.Errorf("--%s: %s already exists; a key file is never overwritten", flag, path)
 	} else if err != nil {
-		return fmt.Errorf("--%s: %w", issuerOutFlag.Name, err)
+		return fmt.Errorf("--%s: %w", flag, err)
 	}
 	_, werr := f.WriteString(hex.EncodeToString(seed) + "\n")
 	if err := errors.Join(werr, f.Close()); err != nil {
-		return errors.Join(fmt.Errorf("--%s: %w", issuerOutFlag.Name, err), os.Remove(path))
+		return errors.Join(fmt.Errorf("--%s: %w", flag, err), os.Remove(path))
 	}
 	id, err := node.NewDIDKeyIssuer(ed25519.NewKeyFromSeed(seed), "")
 	if err != nil {

@@ -35,6 +35,11 @@ var (
 		Usage:    "FILE holding the new keystore's password (a trailing newline is ignored)",
 		Category: catKeys,
 	}
+	didKeyFlag = &cli.BoolFlag{
+		Name:     "did",
+		Usage:    "create a learner's Ed25519 key instead (32-byte seed, hex; --out defaults to " + DefaultLearnerKeyFile + ") and print its did:key, the id to put in credentialSubject.id",
+		Category: catKeys,
+	}
 	lightKDFFlag = &cli.BoolFlag{
 		Name:     "light-kdf",
 		Usage:    "encrypt the keystore with light scrypt parameters: fast but weak, for tests only",
@@ -55,12 +60,16 @@ An institution's issuer key, which signs its credentials, is an Ed25519 key
 
 var keysNewCommand = &cli.Command{
 	Name:  "new",
-	Usage: "create a secp256k1 key and print its address",
+	Usage: "create a secp256k1 node key and print its address, or with --did a learner's key and its did:key",
 	Description: `Creates a key and writes it as hex to --out (mode 0600), or, with --keystore,
 as an encrypted keystore file in that directory, unlocked by the password in
 --password-file. Prints only the key's address, never the key; an existing
---out file is never overwritten.`,
-	Flags:  []cli.Flag{keyOutFlag, newKeystoreDirFlag, newPasswordFileFlag, lightKDFFlag},
+--out file is never overwritten.
+
+With --did it creates a learner's Ed25519 key instead and prints its did:key:
+credentials are issued to that DID, and credanchor present --key FILE proves
+them.`,
+	Flags:  []cli.Flag{keyOutFlag, didKeyFlag, newKeystoreDirFlag, newPasswordFileFlag, lightKDFFlag},
 	Action: newKey,
 }
 
@@ -77,6 +86,16 @@ password before using them.`,
 func newKey(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return fmt.Errorf("unexpected argument %q", c.Args().First())
+	}
+	if c.Bool(didKeyFlag.Name) {
+		if c.IsSet(newKeystoreDirFlag.Name) || c.IsSet(newPasswordFileFlag.Name) || c.Bool(lightKDFFlag.Name) {
+			return fmt.Errorf("--%s keys are hex files: --%s, --%s and --%s do not apply", didKeyFlag.Name, newKeystoreDirFlag.Name, newPasswordFileFlag.Name, lightKDFFlag.Name)
+		}
+		path := DefaultLearnerKeyFile
+		if c.IsSet(keyOutFlag.Name) {
+			path = c.Path(keyOutFlag.Name)
+		}
+		return newEd25519Key(c, path, keyOutFlag.Name)
 	}
 	if dir := c.Path(newKeystoreDirFlag.Name); dir != "" {
 		if c.IsSet(keyOutFlag.Name) {

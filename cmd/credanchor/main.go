@@ -63,6 +63,7 @@ func newApp() *cli.App {
 			submitCommand,
 			issueCommand,
 			receiptCommand,
+			presentCommand,
 			benchCommand,
 		},
 	}

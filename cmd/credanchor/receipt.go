@@ -28,9 +28,8 @@ var (
 		EnvVars:  envVars("rpc"),
 	}
 	receiptFlag = &cli.PathFlag{
-		Name:     "receipt",
-		Usage:    "the credential's receipt (JSON)",
-		Required: true,
+		Name:  "receipt",
+		Usage: "the credential's receipt (JSON); required for a credential",
 	}
 	registryFlag = &cli.StringFlag{
 		Name:     "registry",
@@ -53,12 +52,18 @@ var (
 var verifyCommand = &cli.Command{
 	Name:      "verify",
 	Usage:     "verify a credential and its receipt with only a chain RPC: no node, no issuer",
-	ArgsUsage: "CREDENTIAL",
+	ArgsUsage: "CREDENTIAL | --presentation PRESENTATION",
 	Description: `Computes the credential's digest (SHA-256 of its JCS form, or of a VC-JWT's
-compact form), checks the receipt's inclusion path, asks the registry contract
+compact form), checks its structure, its proof and its issuer's DID, its
+validity period, the receipt's inclusion path, and asks the registry contract
 (one eth_call) who anchored the root and in which block, and which consortium
-member that is. Prints every check; exits 1 when any fails.`,
-	Flags:  []cli.Flag{rpcFlag, receiptFlag, registryFlag, jsonOutFlag, timeoutFlag},
+member that is. Prints every check; exits 1 when any fails.
+
+With --presentation, the file is a learner's Verifiable Presentation: the
+holder's proof must answer --challenge (and --domain), every credential must be
+about the holder, and each is checked as above with the receipt the
+presentation carries.`,
+	Flags:  []cli.Flag{rpcFlag, receiptFlag, registryFlag, presentationFlag, challengeFlag, domainFlag, jsonOutFlag, timeoutFlag},
 	Action: verifyCredential,
 }
 
@@ -76,7 +81,16 @@ func readCredential(path string) ([]byte, credential.Form, error) {
 
 func verifyCredential(c *cli.Context) error {
 	if c.NArg() != 1 {
-		return errors.New("expected one argument: the credential file")
+		return errors.New("expected one argument: the credential or presentation file")
+	}
+	if c.Bool(presentationFlag.Name) {
+		return verifyPresentation(c)
+	}
+	if c.IsSet(challengeFlag.Name) || c.IsSet(domainFlag.Name) {
+		return fmt.Errorf("--%s and --%s go with --%s", challengeFlag.Name, domainFlag.Name, presentationFlag.Name)
+	}
+	if !c.IsSet(receiptFlag.Name) {
+		return fmt.Errorf("--%s is required: the credential's receipt", receiptFlag.Name)
 	}
 	data, form, err := readCredential(c.Args().First())
 	if err != nil {
@@ -90,12 +104,27 @@ func verifyCredential(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--receipt: %w", err)
 	}
-	var reg common.Address
-	if s := c.String(registryFlag.Name); s != "" {
-		if !common.IsHexAddress(s) {
-			return fmt.Errorf("--registry: %q is not an address", s)
+	return onChain(c, func(ctx context.Context, client *ethclient.Client, reg common.Address) error {
+		v, err := node.Verify(ctx, client, reg, data, form, r)
+		if err != nil {
+			return err
 		}
-		reg = common.HexToAddress(s)
+		if err := printVerification(c, v); err != nil {
+			return err
+		}
+		if !v.Verified {
+			return cli.Exit("", 1)
+		}
+		return nil
+	})
+}
+
+// onChain runs f with a client of --rpc, bounded by --timeout, and the
+// --registry address.
+func onChain(c *cli.Context, f func(ctx context.Context, client *ethclient.Client, reg common.Address) error) error {
+	reg, err := registryAddress(c)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration(timeoutFlag.Name))
 	defer cancel()
@@ -104,17 +133,20 @@ func verifyCredential(c *cli.Context) error {
 		return fmt.Errorf("dial %s: %w", c.String(rpcFlag.Name), err)
 	}
 	defer client.Close()
-	v, err := node.Verify(ctx, client, reg, data, form, r)
-	if err != nil {
-		return err
+	return f(ctx, client, reg)
+}
+
+// registryAddress is --registry, or the zero address that trusts the
+// receipt's.
+func registryAddress(c *cli.Context) (common.Address, error) {
+	s := c.String(registryFlag.Name)
+	if s == "" {
+		return common.Address{}, nil
 	}
-	if err := printVerification(c, v); err != nil {
-		return err
+	if !common.IsHexAddress(s) {
+		return common.Address{}, fmt.Errorf("--registry: %q is not an address", s)
 	}
-	if !v.Verified {
-		return cli.Exit("", 1)
-	}
-	return nil
+	return common.HexToAddress(s), nil
 }
 
 func printVerification(c *cli.Context, v *node.Verification) error {
@@ -123,13 +155,7 @@ func printVerification(c *cli.Context, v *node.Verification) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	for _, ch := range v.Checks {
-		mark := "PASS"
-		if !ch.OK {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(c.App.Writer, "%s  %-18s %s\n", mark, ch.Check, ch.Detail)
-	}
+	printChecks(c, v.Checks)
 	if v.Verified {
 		fmt.Fprintln(c.App.Writer, "verified")
 	} else {
@@ -139,6 +165,16 @@ func printVerification(c *cli.Context, v *node.Verification) error {
 }
 
 // digestOfJSON is the credential digest of a JSON credential, as 0x-hex.
+func printChecks(c *cli.Context, checks []node.Check) {
+	for _, ch := range checks {
+		mark := "PASS"
+		if !ch.OK {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(c.App.Writer, "%s  %-18s %s\n", mark, ch.Check, ch.Detail)
+	}
+}
+
 func digestOfJSON(cred string) (string, error) {
 	d, err := credential.Digest([]byte(cred), credential.FormJSON)
 	return merkle.Hash(d).String(), err

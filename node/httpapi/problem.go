@@ -57,26 +57,28 @@ func (pt problemType) uri() string {
 // The problems the API answers with. The OpenAPI document lists the same
 // slugs.
 var (
-	ptMalformedJSON       = problemType{"malformed-json", "Malformed JSON", http.StatusBadRequest}
-	ptMalformedCredential = problemType{"malformed-credential", "Malformed credential", http.StatusBadRequest}
-	ptMalformedReceipt    = problemType{"malformed-receipt", "Malformed receipt", http.StatusBadRequest}
-	ptInvalidHash         = problemType{"invalid-hash", "Invalid hash", http.StatusBadRequest}
-	ptInvalidParameter    = problemType{"invalid-parameter", "Invalid query parameter", http.StatusBadRequest}
-	ptUnreadableBody      = problemType{"unreadable-body", "Unreadable request body", http.StatusBadRequest}
-	ptUnauthorized        = problemType{"unauthorized", "Missing or invalid issuer token", http.StatusUnauthorized}
-	ptNotFound            = problemType{"not-found", "Not found", http.StatusNotFound}
-	ptNotAnchored         = problemType{"not-anchored", "Not anchored yet", http.StatusNotFound}
-	ptNoRoute             = problemType{"", "Not Found", http.StatusNotFound}
-	ptMethod              = problemType{"", "Method Not Allowed", http.StatusMethodNotAllowed}
-	ptTooLarge            = problemType{"body-too-large", "Request body too large", http.StatusRequestEntityTooLarge}
-	ptMediaType           = problemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
-	ptInternal            = problemType{"", "Internal Server Error", http.StatusInternalServerError}
-	ptUnavailable         = problemType{"unavailable", "Service unavailable", http.StatusServiceUnavailable}
-	ptInvalidCredential   = problemType{"invalid-credential", "Invalid credential", http.StatusBadRequest}
-	ptIssuerMismatch      = problemType{"issuer-mismatch", "The credential names another issuer", http.StatusBadRequest}
-	ptNoIssuer            = problemType{"no-issuer-identity", "This node cannot issue", http.StatusConflict}
-	ptNotOwnCredential    = problemType{"not-own-credential", "Not a credential of this node's institution", http.StatusUnprocessableEntity}
-	ptNotVerified         = problemType{"not-verified", "The credential did not verify", http.StatusBadRequest}
+	ptMalformedJSON           = problemType{"malformed-json", "Malformed JSON", http.StatusBadRequest}
+	ptMalformedCredential     = problemType{"malformed-credential", "Malformed credential", http.StatusBadRequest}
+	ptMalformedReceipt        = problemType{"malformed-receipt", "Malformed receipt", http.StatusBadRequest}
+	ptInvalidHash             = problemType{"invalid-hash", "Invalid hash", http.StatusBadRequest}
+	ptInvalidParameter        = problemType{"invalid-parameter", "Invalid query parameter", http.StatusBadRequest}
+	ptUnreadableBody          = problemType{"unreadable-body", "Unreadable request body", http.StatusBadRequest}
+	ptUnauthorized            = problemType{"unauthorized", "Missing or invalid issuer token", http.StatusUnauthorized}
+	ptNotFound                = problemType{"not-found", "Not found", http.StatusNotFound}
+	ptNotAnchored             = problemType{"not-anchored", "Not anchored yet", http.StatusNotFound}
+	ptNoRoute                 = problemType{"", "Not Found", http.StatusNotFound}
+	ptMethod                  = problemType{"", "Method Not Allowed", http.StatusMethodNotAllowed}
+	ptTooLarge                = problemType{"body-too-large", "Request body too large", http.StatusRequestEntityTooLarge}
+	ptMediaType               = problemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType}
+	ptInternal                = problemType{"", "Internal Server Error", http.StatusInternalServerError}
+	ptUnavailable             = problemType{"unavailable", "Service unavailable", http.StatusServiceUnavailable}
+	ptInvalidCredential       = problemType{"invalid-credential", "Invalid credential", http.StatusBadRequest}
+	ptIssuerMismatch          = problemType{"issuer-mismatch", "The credential names another issuer", http.StatusBadRequest}
+	ptNoIssuer                = problemType{"no-issuer-identity", "This node cannot issue", http.StatusConflict}
+	ptNotOwnCredential        = problemType{"not-own-credential", "Not a credential of this node's institution", http.StatusUnprocessableEntity}
+	ptNotVerified             = problemType{"not-verified", "The credential did not verify", http.StatusBadRequest}
+	ptMalformedPresentation   = problemType{"malformed-presentation", "Malformed presentation", http.StatusBadRequest}
+	ptPresentationNotVerified = problemType{"presentation-not-verified", "The presentation did not verify", http.StatusBadRequest}
 )
 
 // problemTypes lists every problem type above. The OpenAPI document lists
@@ -85,7 +87,7 @@ var problemTypes = []problemType{
 	ptMalformedJSON, ptMalformedCredential, ptMalformedReceipt, ptInvalidHash, ptInvalidParameter,
 	ptUnreadableBody, ptUnauthorized, ptNotFound, ptNotAnchored, ptNoRoute, ptMethod, ptTooLarge,
 	ptMediaType, ptInternal, ptUnavailable, ptInvalidCredential, ptIssuerMismatch, ptNoIssuer,
-	ptNotOwnCredential, ptNotVerified,
+	ptNotOwnCredential, ptNotVerified, ptMalformedPresentation, ptPresentationNotVerified,
 }
 
 // apiError is an error that knows its problem. Detail is sent to the client;

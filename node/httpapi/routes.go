@@ -31,6 +31,8 @@ var routes = []route{
 	{http.MethodPost, "/v1/issue", true, (*Server).issue},
 	{http.MethodPost, "/credentials/issue", true, (*Server).vcapiIssue},
 	{http.MethodPost, "/credentials/verify", false, (*Server).vcapiVerify},
+	{http.MethodPost, "/presentations/verify", false, (*Server).verifyPresentation},
+	{http.MethodPost, "/challenges", false, (*Server).challenge},
 	{http.MethodGet, "/v1/batches", false, (*Server).batches},
 	{http.MethodGet, "/v1/batches/{root}", false, (*Server).batch},
 	{http.MethodGet, "/v1/openapi.json", false, (*Server).openAPI},

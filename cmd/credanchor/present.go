@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/urfave/cli/v2"
+
+	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/node"
+	"github.com/credanchor/credanchor/node/dataintegrity"
+)
+
+// DefaultLearnerKeyFile is where `keys new --did` writes by default.
+const DefaultLearnerKeyFile = "learner.key"
+
+var (
+	learnerKeyFlag = &cli.PathFlag{
+		Name:     "key",
+		Usage:    "FILE holding the learner's Ed25519 key (32-byte seed, hex, mode 0600, as keys new --did writes it); its did:key must be the credential's subject",
+		Required: true,
+	}
+	challengeFlag = &cli.StringFlag{
+		Name:  "challenge",
+		Usage: "the verifier's challenge (from its POST /challenges, or its own)",
+	}
+	domainFlag = &cli.StringFlag{
+		Name:  "domain",
+		Usage: "the verifier's domain, if it names one",
+	}
+	cryptosuiteFlag = &cli.StringFlag{
+		Name:  "cryptosuite",
+		Usage: "the presentation proof's cryptosuite: " + dataintegrity.CryptosuiteJCS + " or " + dataintegrity.CryptosuiteRDFC,
+		Value: dataintegrity.CryptosuiteJCS,
+	}
+	presentationFlag = &cli.BoolFlag{
+		Name:  "presentation",
+		Usage: "the file is a Verifiable Presentation (from `credanchor present`): check the holder's proof over --challenge and every credential in it, with the receipts it carries",
+	}
+)
+
+var presentCommand = &cli.Command{
+	Name:      "present",
+	Usage:     "prove a credential is yours: a Verifiable Presentation signed by your key over a verifier's challenge",
+	ArgsUsage: "CREDENTIAL [RECEIPT]",
+	Description: `Makes a W3C Verifiable Presentation whose holder is the did:key of --key,
+carrying the credential (JSON, or a VC-JWT) and its receipt, and signs it with
+a Data Integrity proof (purpose authentication) over the verifier's
+--challenge and --domain. The verifier checks it with POST
+/presentations/verify on any node, or with
+credanchor verify --presentation --challenge C --rpc URL, which needs no node.
+Prints the presentation to --out or standard output.`,
+	Flags:  []cli.Flag{learnerKeyFlag, &cli.StringFlag{Name: challengeFlag.Name, Usage: challengeFlag.Usage, Required: true}, domainFlag, cryptosuiteFlag, outFlag},
+	Action: present,
+}
+
+func present(c *cli.Context) error {
+	if c.NArg() < 1 || c.NArg() > 2 {
+		return errors.New("expected the credential file and, optionally, its receipt file")
+	}
+	key, err := loadIssuerKey(c.Path(learnerKeyFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--%s: %w", learnerKeyFlag.Name, err)
+	}
+	data, form, err := readCredential(c.Args().Get(0))
+	if err != nil {
+		return err
+	}
+	pc := node.PresentedCredential{Data: data, Form: form}
+	if c.NArg() == 2 {
+		raw, err := os.ReadFile(c.Args().Get(1))
+		if err != nil {
+			return err
+		}
+		if pc.Receipt, err = anchor.ParseReceipt(raw); err != nil {
+			return fmt.Errorf("%s: %w", c.Args().Get(1), err)
+		}
+	}
+	vp, err := node.Present(node.PresentationRequest{
+		Key:         key,
+		Credentials: []node.PresentedCredential{pc},
+		Challenge:   c.String(challengeFlag.Name),
+		Domain:      c.String(domainFlag.Name),
+		Cryptosuite: c.String(cryptosuiteFlag.Name),
+	})
+	if err != nil {
+		return err
+	}
+	if p := c.Path(outFlag.Name); p != "" {
+		return os.WriteFile(p, append(vp, '\n'), 0o644)
+	}
+	_, err = c.App.Writer.Write(append(vp, '\n'))
+	return err
+}
+
+// verifyPresentation checks a presentation file with only the chain RPC.
+func verifyPresentation(c *cli.Context) error {
+	if c.IsSet(receiptFlag.Name) {
+		return fmt.Errorf("--%s goes with a credential; a presentation carries its receipts", receiptFlag.Name)
+	}
+	challenge := c.String(challengeFlag.Name)
+	if challenge == "" {
+		return fmt.Errorf("--%s is required with --%s: the challenge you gave the holder, so that an old presentation cannot be replayed", challengeFlag.Name, presentationFlag.Name)
+	}
+	data, err := os.ReadFile(c.Args().First())
+	if err != nil {
+		return err
+	}
+	return onChain(c, func(ctx context.Context, client *ethclient.Client, reg common.Address) error {
+		pv, err := node.VerifyPresentation(ctx, client, reg, data, node.PresentationOptions{Challenge: challenge, Domain: c.String(domainFlag.Name)})
+		if err != nil {
+			return err
+		}
+		return printPresentation(c, pv)
+	})
+}
+
+func printPresentation(c *cli.Context, pv *node.PresentationVerification) error {
+	if c.Bool(jsonOutFlag.Name) {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(pv); err != nil {
+			return err
+		}
+	} else {
+		printChecks(c, pv.Checks)
+		for i, v := range pv.Credentials {
+			fmt.Fprintf(c.App.Writer, "credential %d:\n", i)
+			printChecks(c, v.Checks)
+		}
+		if pv.Verified {
+			fmt.Fprintln(c.App.Writer, "verified")
+		} else {
+			fmt.Fprintln(c.App.Writer, "NOT verified")
+		}
+	}
+	if !pv.Verified {
+		return cli.Exit("", 1)
+	}
+	return nil
+}
