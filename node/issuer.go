@@ -113,8 +113,12 @@ type IssueOptions struct {
 	// Format is FormatDataIntegrity or FormatJWT; empty means
 	// FormatDataIntegrity.
 	Format string
-	// Cryptosuite of a Data Integrity proof: eddsa-jcs-2022 (empty) or
-	// eddsa-rdfc-2022.
+	// Cryptosuite of a Data Integrity proof: eddsa-rdfc-2022 or
+	// eddsa-jcs-2022. Empty means eddsa-rdfc-2022, which every Data
+	// Integrity verifier reads, for a credential that has an RDF form under
+	// the pinned contexts; one that has none (a base direction, which
+	// RDFC-1.0 drops, or a context this node does not pin) is signed with
+	// eddsa-jcs-2022, which secures its JSON as it is.
 	Cryptosuite string
 }
 
@@ -125,10 +129,7 @@ func (o *IssueOptions) check() error {
 	switch o.Format {
 	case "", FormatDataIntegrity:
 		o.Format = FormatDataIntegrity
-		if o.Cryptosuite == "" {
-			o.Cryptosuite = dataintegrity.CryptosuiteJCS
-		}
-		if o.Cryptosuite != dataintegrity.CryptosuiteJCS && o.Cryptosuite != dataintegrity.CryptosuiteRDFC {
+		if o.Cryptosuite != "" && o.Cryptosuite != dataintegrity.CryptosuiteJCS && o.Cryptosuite != dataintegrity.CryptosuiteRDFC {
 			return fmt.Errorf("%w: cryptosuite %q; supported now: %s", ErrUnsupportedFormat, o.Cryptosuite, SupportedFormats)
 		}
 	case FormatJWT:
@@ -177,11 +178,16 @@ func (n *Node) Issue(ctx context.Context, unsigned []byte, opts IssueOptions) (*
 		}
 		out, form = []byte(tok), credential.FormJWT
 	case FormatDataIntegrity:
-		sign := dataintegrity.SignJCS
-		if opts.Cryptosuite == dataintegrity.CryptosuiteRDFC {
-			sign = dataintegrity.SignRDFC
+		sign := dataintegrity.SignRDFC
+		if opts.Cryptosuite == dataintegrity.CryptosuiteJCS {
+			sign = dataintegrity.SignJCS
 		}
-		if out, err = sign(doc, id.Key, dataintegrity.Options{VerificationMethod: id.VerificationMethod}); err != nil {
+		di := dataintegrity.Options{VerificationMethod: id.VerificationMethod}
+		out, err = sign(doc, id.Key, di)
+		if err != nil && opts.Cryptosuite == "" && (errors.Is(err, jsonld.ErrSafeMode) || errors.Is(err, jsonld.ErrUnknownContext)) {
+			out, err = dataintegrity.SignJCS(doc, id.Key, di)
+		}
+		if err != nil {
 			// eddsa-rdfc-2022 needs well-formed JSON-LD: an undefined term
 			// or an unknown context is the credential's fault.
 			if errors.Is(err, jsonld.ErrSafeMode) || errors.Is(err, jsonld.ErrUnknownContext) || errors.Is(err, jsonld.ErrInvalid) {

@@ -68,6 +68,9 @@ type Config struct {
 	// Issuer (ErrNotOwnCredential otherwise). Default false: any credential
 	// is anchored, as tests of anchoring alone want.
 	RequireSignedSubmissions bool
+	// Status configures how the node reads the status lists of the
+	// credentials it verifies.
+	Status StatusConfig
 	// ChallengeTTL is how long a presentation challenge of POST /challenges
 	// may be used. Zero means DefaultChallengeTTL.
 	ChallengeTTL time.Duration
@@ -83,6 +86,8 @@ type Node struct {
 	log      *slog.Logger
 	chainID  *big.Int
 	metrics  *Metrics
+	// status reads status lists when verifying.
+	status *StatusChecker
 	// challenges issues the single-use challenges of presentations.
 	challenges *Challenges
 	wake       chan struct{}
@@ -144,6 +149,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	var err error
 	if n.challenges, err = NewChallenges(cfg.ChallengeTTL); err != nil {
+		return nil, err
+	}
+	if n.status, err = NewStatusChecker(cfg.Status); err != nil {
 		return nil, err
 	}
 	acfg := cfg.Anchor

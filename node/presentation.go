@@ -24,8 +24,7 @@ import (
 
 // Check names of a presentation, reported before those of its credentials.
 const (
-	// CheckPresentation: the presentation is well formed and carries at
-	// least one credential.
+	// CheckPresentation: the presentation is well formed (VCDM 2.0).
 	CheckPresentation = "presentation"
 	// CheckHolderProof: the holder's DID signed the presentation, with a key
 	// listed for authentication.
@@ -82,9 +81,10 @@ type PresentationOptions struct {
 	// holder's proof verified; a replayed or unknown challenge fails the
 	// challenge check with its error.
 	UseChallenge func(challenge string) error
-	// Keys and Now are as in VerifyOptions.
-	Keys *DIDKeys
-	Now  time.Time
+	// Keys, Now and Status are as in VerifyOptions.
+	Keys   *DIDKeys
+	Now    time.Time
+	Status *StatusChecker
 }
 
 // PresentationRequest is a presentation to make: the holder's key signs the
@@ -191,6 +191,9 @@ func (n *Node) VerifyPresentation(ctx context.Context, data []byte, opts Present
 	if opts.Keys == nil {
 		opts.Keys = n.keys
 	}
+	if opts.Status == nil {
+		opts.Status = n.status
+	}
 	if opts.UseChallenge == nil {
 		// A challenge the verifier states is its own to have chosen; one
 		// taken from the proof must be one this node issued.
@@ -255,8 +258,6 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 	switch probs := p.Check(vc.CheckOptions{}); {
 	case len(probs) > 0:
 		fail(CheckPresentation, problemsDetail(probs))
-	case len(creds) == 0:
-		fail(CheckPresentation, "the presentation carries no credential")
 	case len(creds) > maxPresentedCredentials:
 		fail(CheckPresentation, fmt.Sprintf("the presentation carries %d credentials, more than %d", len(creds), maxPresentedCredentials))
 		creds = creds[:maxPresentedCredentials]
@@ -334,7 +335,7 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 					}
 				}
 			}
-			v, err = verify(ctx, chain, registryAddr, pc.data, pc.form, r, VerifyOptions{Keys: opts.Keys, Now: opts.Now}, "the presentation carries no receipt for this credential's digest")
+			v, err = verify(ctx, chain, registryAddr, pc.data, pc.form, r, VerifyOptions{Keys: opts.Keys, Now: opts.Now, Status: opts.Status}, "the presentation carries no receipt for this credential's digest")
 			if err != nil {
 				return nil, err
 			}
@@ -346,7 +347,7 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 	}
 	switch {
 	case len(creds) == 0:
-		fail(CheckHolderIsSubject, "no credential")
+		fail(CheckHolderIsSubject, "the presentation carries no credential to prove")
 	case len(notSubject) > 0:
 		fail(CheckHolderIsSubject, fmt.Sprintf("the holder is %s, but %s", orNone(pv.Holder), strings.Join(notSubject, "; ")))
 	default:

@@ -53,6 +53,9 @@ type Verification struct {
 	Receipt *anchor.Receipt `json:"receipt,omitempty"`
 	// Anchor is what the chain says, when it was reached.
 	Anchor *AnchorFacts `json:"anchor,omitempty"`
+	// Status is what each of the credential's status entries says, for a
+	// credential that has a credentialStatus.
+	Status []StatusResult `json:"status,omitempty"`
 }
 
 // AnchorFacts are the chain's facts about an anchored root.
@@ -75,6 +78,9 @@ type VerifyOptions struct {
 	Keys *DIDKeys
 	// Now is the time validity periods are checked at; zero means now.
 	Now time.Time
+	// Status reads status lists; nil means one with the zero StatusConfig
+	// (public addresses, the specification's minimum length).
+	Status *StatusChecker
 }
 
 // defaultKeys is the key finder of VerifyOptions' zero value.
@@ -87,7 +93,7 @@ var defaultKeys = sync.OnceValues(func() (*DIDKeys, error) { return NewDIDKeys(d
 // issuer. Only an error of the node itself (its store, the chain RPC) is
 // returned as an error; every verdict about the credential is a check.
 func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r *anchor.Receipt) (*Verification, error) {
-	opts := VerifyOptions{Keys: n.keys}
+	opts := VerifyOptions{Keys: n.keys, Status: n.status}
 	if r == nil {
 		d, err := credential.Digest(data, form)
 		if err == nil {
@@ -128,6 +134,13 @@ func verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 		}
 		opts.Keys = k
 	}
+	if opts.Status == nil {
+		sc, err := defaultStatus()
+		if err != nil {
+			return nil, err
+		}
+		opts.Status = sc
+	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
@@ -146,7 +159,21 @@ func verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 	if err := v.anchorChecks(ctx, chain, registryAddr, r, noReceipt, sec.signer); err != nil {
 		return nil, err
 	}
-	v.Verified = len(v.Checks) == len(allChecks)
+	var member common.Address
+	if v.passed(CheckMemberAtAnchor) {
+		member = v.Anchor.Member
+		if registryAddr == (common.Address{}) {
+			registryAddr = r.Contract
+		}
+	}
+	if err := v.statusCheck(ctx, opts.Status, opts.Keys, chain, registryAddr, data, form, member, opts.Now); err != nil {
+		return nil, err
+	}
+	want := len(allChecks)
+	if v.has(CheckStatus) {
+		want++
+	}
+	v.Verified = len(v.Checks) == want
 	for _, c := range v.Checks {
 		v.Verified = v.Verified && c.OK
 	}
@@ -238,6 +265,26 @@ func digestBasis(f credential.Form) string {
 		return "VC-JWT compact serialisation"
 	}
 	return "credential's JCS (RFC 8785) form"
+}
+
+// passed reports whether check was made and passed.
+func (v *Verification) passed(check string) bool {
+	for _, c := range v.Checks {
+		if c.Check == check {
+			return c.OK
+		}
+	}
+	return false
+}
+
+// has reports whether check was made.
+func (v *Verification) has(check string) bool {
+	for _, c := range v.Checks {
+		if c.Check == check {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *Verification) pass(check, detail string) {

@@ -44,8 +44,12 @@ var (
 	}
 	formatFlag = &cli.StringFlag{
 		Name:  "format",
-		Usage: "di (Data Integrity eddsa-jcs-2022) or jwt (VC-JWT)",
+		Usage: "di (a Data Integrity proof) or jwt (VC-JWT)",
 		Value: node.FormatDataIntegrity,
+	}
+	issueCryptosuiteFlag = &cli.StringFlag{
+		Name:  "cryptosuite",
+		Usage: "the Data Integrity cryptosuite: eddsa-rdfc-2022 or eddsa-jcs-2022 (default: the node's, eddsa-rdfc-2022 where the credential has an RDF form)",
 	}
 )
 
@@ -125,7 +129,7 @@ or any VC 2.0 credential, JSON) to the node's POST /v1/issue. The node fills in
 its issuer profile, an id and validFrom, signs the credential and queues it for
 anchoring. Prints the signed credential (JSON, or the VC-JWT) to --out or
 standard output, and its digest on standard error.`,
-	Flags:  []cli.Flag{nodeURLFlag, tokenFlag, formatFlag, outFlag, timeoutFlag},
+	Flags:  []cli.Flag{nodeURLFlag, tokenFlag, formatFlag, issueCryptosuiteFlag, outFlag, timeoutFlag},
 	Action: issueCredential,
 }
 
@@ -143,6 +147,9 @@ func issueCredential(c *cli.Context) error {
 	q := url.Values{}
 	if f := c.String(formatFlag.Name); f != "" && f != node.FormatDataIntegrity {
 		q.Set("format", f)
+	}
+	if cs := c.String(issueCryptosuiteFlag.Name); cs != "" {
+		q.Set("cryptosuite", cs)
 	}
 	u := base + "/v1/issue"
 	if len(q) > 0 {

@@ -319,7 +319,7 @@ func TestDevnet(t *testing.T) {
 		t.Fatalf("issue: exit %d\n%s%s", code, out, stderr)
 	}
 	issued, err := os.ReadFile(issuedFile)
-	if err != nil || !strings.Contains(string(issued), info.IssuerDID) || !strings.Contains(string(issued), "eddsa-jcs-2022") {
+	if err != nil || !strings.Contains(string(issued), info.IssuerDID) || !strings.Contains(string(issued), "eddsa-rdfc-2022") {
 		t.Fatalf("issued credential %s: %v", issued, err)
 	}
 	issuedDigest, _ := digestOfJSON(string(issued))

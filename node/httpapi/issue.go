@@ -150,9 +150,12 @@ type VCAPIVerifyRequest struct {
 }
 
 // VCAPIVerifyOptions: Receipt (credanchor's extension) is the credential's
-// receipt; without it the node uses its own record.
+// receipt; without it the node uses its own record. Checks, the checks a
+// VC-API client asks for (the W3C test suites send ["proof"]), is accepted
+// and does not narrow the verification: the node always makes every check.
 type VCAPIVerifyOptions struct {
 	Receipt json.RawMessage `json:"receipt,omitempty"`
+	Checks  []string        `json:"checks,omitempty"`
 }
 
 // VCAPIVerifyResponse is the answer of POST /credentials/verify: Checks

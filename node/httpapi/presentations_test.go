@@ -234,7 +234,7 @@ func TestPresentations(t *testing.T) {
 		}
 	}
 	r, resp := e.verifyPresentation([]byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiablePresentation"]}`), nil)
-	if r.status != http.StatusBadRequest || resp.Verified || !slices.ContainsFunc(resp.Errors, func(p CheckProblem) bool { return p.Check == node.CheckPresentation }) {
+	if r.status != http.StatusBadRequest || resp.Verified || !slices.ContainsFunc(resp.Errors, func(p CheckProblem) bool { return p.Check == node.CheckHolderIsSubject }) {
 		t.Errorf("empty presentation: %s", r)
 	}
 }
