@@ -39,6 +39,11 @@ type Config struct {
 	CacheSize int64
 	// Logger receives Pebble's own log lines; nil means slog.Default().
 	Logger *slog.Logger
+	// StatusListSize is the number of entries of each new status list: a
+	// multiple of 8 from MinStatusListSize to MaxStatusListSize. Zero means
+	// DefaultStatusListSize. Lists already opened keep the size they were
+	// opened with.
+	StatusListSize uint64
 }
 
 // DefaultCacheSize keeps the index and filter blocks and the hot records of
@@ -55,6 +60,13 @@ type Store struct {
 
 	queue    queue
 	stripeMu [stripes]sync.Mutex
+
+	// statusSize is the size of new status lists (Config.StatusListSize).
+	statusSize uint64
+	// alloc hands out status list indexes; statusMu serialises changes of
+	// status bits and versions, which rewrite a list's record.
+	alloc    statusAlloc
+	statusMu sync.Mutex
 }
 
 // Open opens or creates the store in cfg.Dir.
@@ -70,6 +82,13 @@ func Open(cfg Config) (*Store, error) {
 	if cacheSize == 0 {
 		cacheSize = DefaultCacheSize
 	}
+	statusSize := cfg.StatusListSize
+	if statusSize == 0 {
+		statusSize = DefaultStatusListSize
+	}
+	if err := checkStatusListSize(statusSize); err != nil {
+		return nil, fmt.Errorf("store: Config.StatusListSize: %w", err)
+	}
 	opts := &pebble.Options{
 		FS:        cfg.FS,
 		CacheSize: cacheSize,
@@ -84,7 +103,7 @@ func Open(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Dir, err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, statusSize: statusSize}
 	if err := s.checkSchema(); err != nil {
 		db.Close()
 		return nil, err
