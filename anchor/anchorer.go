@@ -288,13 +288,9 @@ func (a *Anchorer) view(ctx context.Context) (*chainView, error) {
 			v.finalized = fin.Number.Uint64()
 		}
 	}
-	out, err := call(ctx, a.cfg.Backend, a.cfg.Registry, a.reg.PackKeyOf(a.from), nil)
+	k, err := a.keyOf(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("anchor: keyOf: %w", err)
-	}
-	k, err := a.reg.UnpackKeyOf(out)
-	if err != nil {
-		return nil, fmt.Errorf("anchor: keyOf answer: %w", err)
+		return nil, err
 	}
 	v.member = k.Member
 	v.active = k.State == keyActive
@@ -303,6 +299,19 @@ func (a *Anchorer) view(ctx context.Context) (*chainView, error) {
 		return nil, fmt.Errorf("anchor: nonce: %w", err)
 	}
 	return v, nil
+}
+
+// keyOf asks the registry whose key the node key is, and its state.
+func (a *Anchorer) keyOf(ctx context.Context) (registry.KeyOfOutput, error) {
+	out, err := call(ctx, a.cfg.Backend, a.cfg.Registry, a.reg.PackKeyOf(a.from), nil)
+	if err != nil {
+		return registry.KeyOfOutput{}, fmt.Errorf("anchor: keyOf: %w", err)
+	}
+	k, err := a.reg.UnpackKeyOf(out)
+	if err != nil {
+		return registry.KeyOfOutput{}, fmt.Errorf("anchor: keyOf answer: %w", err)
+	}
+	return k, nil
 }
 
 // confirmedAt reports whether an anchor in block number n is confirmed.

@@ -5,8 +5,14 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"math/big"
+	"time"
 
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/accounts/abi/bind/v2"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/credanchor/credanchor/contracts/registry"
 )
@@ -19,6 +25,9 @@ var ErrStatusListNotAnchored = errors.New("anchor: status list not anchored")
 type StatusListAnchor struct {
 	Hash        [32]byte
 	BlockNumber uint64
+	// TxHash and GasUsed are set by the calls that send the anchor.
+	TxHash  common.Hash
+	GasUsed uint64
 }
 
 // AnchorStatusList records hash as the latest version of the status list
@@ -28,7 +37,81 @@ func AnchorStatusList(ctx context.Context, backend Backend, reg common.Address, 
 	if err != nil {
 		return nil, err
 	}
-	return &StatusListAnchor{Hash: hash, BlockNumber: rcpt.BlockNumber.Uint64()}, nil
+	return &StatusListAnchor{Hash: hash, BlockNumber: rcpt.BlockNumber.Uint64(), TxHash: rcpt.TxHash, GasUsed: rcpt.GasUsed}, nil
+}
+
+// AnchorStatusList records hash as the latest version of the node's
+// member's status list listID, and waits until the anchor is confirmed as
+// the Anchorer's batches are. It shares the Anchorer's key: the transaction
+// takes its nonce while no batch is being sent, so the two never collide.
+func (a *Anchorer) AnchorStatusList(ctx context.Context, listID, hash [32]byte) (*StatusListAnchor, error) {
+	data := registry.NewRegistry().PackAnchorStatusList(listID, hash)
+	tx, err := a.sendLocked(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	rcpt, err := waitSuccess(ctx, a.cfg.Backend, tx)
+	if err != nil {
+		return nil, err
+	}
+	n := rcpt.BlockNumber.Uint64()
+	t := time.NewTicker(a.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		v := &chainView{}
+		if v.head, err = a.cfg.Backend.HeaderByNumber(ctx, nil); err != nil {
+			return nil, fmt.Errorf("anchor: head: %w", err)
+		}
+		if a.cfg.UseFinalized {
+			fin, err := a.cfg.Backend.HeaderByNumber(ctx, big.NewInt(int64(rpc.FinalizedBlockNumber)))
+			if err == nil && fin != nil {
+				v.finalized = fin.Number.Uint64()
+			}
+		}
+		if a.confirmedAt(v, n) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	// A reorg may have dropped the block meanwhile: the registry tells.
+	k, err := a.keyOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	got, err := StatusList(ctx, a.cfg.Backend, a.cfg.Registry, k.Member, listID)
+	if err != nil {
+		return nil, err
+	}
+	if got.Hash != hash {
+		return nil, fmt.Errorf("anchor: status list %x: the registry holds %x, not %x, after the anchor", listID, got.Hash, hash)
+	}
+	return &StatusListAnchor{Hash: hash, BlockNumber: n, TxHash: rcpt.TxHash, GasUsed: rcpt.GasUsed}, nil
+}
+
+// sendLocked signs and sends a registry call with the node key while no
+// batch anchor is being sent.
+func (a *Anchorer) sendLocked(ctx context.Context, data []byte) (*types.Transaction, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	opts, err := transactOpts(ctx, a.cfg.Backend, a.cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	gas, err := a.cfg.Backend.EstimateGas(ctx, ethereum.CallMsg{From: opts.From, To: &a.cfg.Registry, Data: data})
+	if err != nil {
+		return nil, fmt.Errorf("anchor: registry transaction: %w", err)
+	}
+	// See Transact: the estimate runs against the latest block.
+	opts.GasLimit = gas + gas/4
+	tx, err := bind.Transact(registry.NewRegistry().Instance(a.cfg.Backend, a.cfg.Registry), opts, data)
+	if err != nil {
+		return nil, fmt.Errorf("anchor: registry transaction: %w", err)
+	}
+	return tx, nil
 }
 
 // StatusList reads the latest anchored hash of member's status list listID.

@@ -17,6 +17,7 @@ import (
 	"github.com/credanchor/credanchor/node/jsonld"
 	"github.com/credanchor/credanchor/node/vc"
 	"github.com/credanchor/credanchor/node/vcjwt"
+	"github.com/credanchor/credanchor/store"
 )
 
 var (
@@ -168,6 +169,12 @@ func (n *Node) Issue(ctx context.Context, unsigned []byte, opts IssueOptions) (*
 	if err != nil {
 		return nil, err
 	}
+	var entries []store.StatusEntry
+	if n.keepsStatus() {
+		if doc, entries, err = n.allocateStatus(doc); err != nil {
+			return nil, err
+		}
+	}
 	var out []byte
 	form := credential.FormJSON
 	switch opts.Format {
@@ -198,6 +205,17 @@ func (n *Node) Issue(ctx context.Context, unsigned []byte, opts IssueOptions) (*
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if len(entries) > 0 {
+		// Before the credential is acknowledged, so that whoever holds it
+		// can be sure it can be revoked.
+		d, err := credential.Digest(out, form)
+		if err != nil {
+			return nil, err
+		}
+		if err := n.st.PutStatusEntries(d, entries); err != nil {
+			return nil, err
+		}
 	}
 	sub, err := n.Submit(out, form)
 	if err != nil {

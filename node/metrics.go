@@ -20,7 +20,10 @@ type Metrics struct {
 	reorgs        prometheus.Counter
 	// Verify counts verification requests by outcome (verified, failed,
 	// error).
-	Verify *prometheus.CounterVec
+	Verify          *prometheus.CounterVec
+	statusChanges   *prometheus.CounterVec
+	statusPublished prometheus.Counter
+	statusGas       prometheus.Counter
 }
 
 func newMetrics() *Metrics {
@@ -64,8 +67,20 @@ func newMetrics() *Metrics {
 			Name: "credanchor_verify_requests_total",
 			Help: "Verification requests by outcome.",
 		}, []string{"outcome"}),
+		statusChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "credanchor_status_changes_total",
+			Help: "Status changes recorded, by action (revoke, suspend, unsuspend).",
+		}, []string{"action"}),
+		statusPublished: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "credanchor_status_list_versions_anchored_total",
+			Help: "Status list versions signed and anchored.",
+		}),
+		statusGas: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "credanchor_status_list_gas_total",
+			Help: "Gas used by status list anchors.",
+		}),
 	}
 	m.Registry.MustRegister(m.submitted, m.anchored, m.pending, m.batches, m.batchSize, m.anchorLatency,
-		m.gasSpent, m.reorgs, m.Verify, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		m.gasSpent, m.reorgs, m.Verify, m.statusChanges, m.statusPublished, m.statusGas, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -71,6 +71,13 @@ type Config struct {
 	// Status configures how the node reads the status lists of the
 	// credentials it verifies.
 	Status StatusConfig
+	// PublicURL is the node's HTTP base URL as verifiers reach it. The
+	// credentials it issues get status entries in status lists served
+	// under it (StatusListPath); empty means it issues them without status.
+	PublicURL string
+	// StatusPublishInterval is how often changed status lists are signed
+	// and anchored. Zero means DefaultStatusPublishInterval.
+	StatusPublishInterval time.Duration
 	// ChallengeTTL is how long a presentation challenge of POST /challenges
 	// may be used. Zero means DefaultChallengeTTL.
 	ChallengeTTL time.Duration
@@ -88,6 +95,10 @@ type Node struct {
 	metrics  *Metrics
 	// status reads status lists when verifying.
 	status *StatusChecker
+	// publish wakes the status list publisher after a change; publishMu
+	// keeps one publication at a time.
+	publish   chan struct{}
+	publishMu sync.Mutex
 	// challenges issues the single-use challenges of presentations.
 	challenges *Challenges
 	wake       chan struct{}
@@ -120,6 +131,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.MaxBatchWait <= 0 {
 		cfg.MaxBatchWait = DefaultMaxBatchWait
 	}
+	if cfg.StatusPublishInterval <= 0 {
+		cfg.StatusPublishInterval = DefaultStatusPublishInterval
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -143,6 +157,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		log:       cfg.Logger.With("component", "node"),
 		metrics:   newMetrics(),
 		wake:      make(chan struct{}, 1),
+		publish:   make(chan struct{}, 1),
 		trees:     newLRU[*merkle.Tree](8),
 		confirmed: newLRU[*store.Batch](4096),
 		records:   newLRU[*store.Credential](recordCacheSize),
@@ -151,7 +166,11 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if n.challenges, err = NewChallenges(cfg.ChallengeTTL); err != nil {
 		return nil, err
 	}
-	if n.status, err = NewStatusChecker(cfg.Status); err != nil {
+	scfg := cfg.Status
+	if scfg.Local == nil {
+		scfg.Local = n.localStatusList
+	}
+	if n.status, err = NewStatusChecker(scfg); err != nil {
 		return nil, err
 	}
 	acfg := cfg.Anchor
@@ -188,10 +207,14 @@ func (n *Node) Registry() common.Address { return n.cfg.Registry }
 // Run batches and anchors until ctx ends, and returns ctx's error.
 func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		n.anchorer.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		n.runPublisher(ctx)
 	}()
 	err := n.batchLoop(ctx)
 	wg.Wait()
@@ -260,14 +283,29 @@ type Record struct {
 	BlockNumber uint64          `json:"blockNumber,omitempty"`
 	BlockTime   *time.Time      `json:"blockTime,omitempty"`
 	Member      *common.Address `json:"member,omitempty"`
+	// Status is the credential's status entries, for one this node issued
+	// with status lists.
+	Status []EntryState `json:"status,omitempty"`
 }
 
 // recordCacheSize bounds the batched credential records kept in memory
 // (about 200 bytes each): the credentials being verified right now.
 const recordCacheSize = 1 << 16
 
-// Credential returns the record of a digest, or ErrNotFound.
+// Credential returns the record of a digest, with its status, or
+// ErrNotFound.
 func (n *Node) Credential(digest merkle.Hash) (*Record, error) {
+	r, err := n.credential(digest)
+	if err != nil {
+		return nil, err
+	}
+	if r.Status, err = n.StatusOf(digest); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (n *Node) credential(digest merkle.Hash) (*Record, error) {
 	if rec, ok := n.records.get(digest); ok {
 		return n.record(rec)
 	}

@@ -28,6 +28,7 @@ import (
 //	x/<list:5><seq:8>                   status change record (binary, statusChangeV1), by list sequence
 //	h/<digest:32><list:5><seq:8>        index of status changes by credential digest (empty value)
 //	v/<list:5><version:8>               status list version record (binary, statusVersionV1)
+//	e/<digest:32><list:5><index:8>      a status entry of an issued credential (empty value)
 //
 // Integers are big-endian, so that key order is numeric order.
 const (
@@ -45,6 +46,7 @@ const (
 	prefixStatusChange  = 'x'
 	prefixStatusHistory = 'h'
 	prefixStatusVersion = 'v'
+	prefixStatusEntry   = 'e'
 )
 
 // schemaVersion is stored under m/schema; Open refuses a database written by
@@ -150,4 +152,9 @@ func statusHistoryKey(digest [32]byte, r listRef, seq uint64) []byte {
 func statusHistoryBounds(digest [32]byte) (lower, upper []byte) {
 	lower = append([]byte{prefixStatusHistory, '/'}, digest[:]...)
 	return lower, append(append([]byte(nil), lower...), bytes.Repeat([]byte{0xff}, listRefLen+8+1)...)
+}
+
+func statusEntryKey(digest [32]byte, r listRef, index uint64) []byte {
+	k := append([]byte{prefixStatusEntry, '/'}, digest[:]...)
+	return binary.BigEndian.AppendUint64(r.append(k), index)
 }

@@ -961,3 +961,71 @@ func (d *decoder) listRef() listRef {
 	p := purposeCode(d.u8())
 	return listRef{purpose: p, number: d.u32()}
 }
+
+// PutStatusEntries records the status entries given to the credential with
+// digest, durably, so that a status change names the credential rather than
+// its indexes.
+func (s *Store) PutStatusEntries(digest [32]byte, entries []StatusEntry) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, e := range entries {
+		r, err := parseListID(e.ListID)
+		if err != nil {
+			return err
+		}
+		if err := b.Set(statusEntryKey(digest, r, e.Index), nil, nil); err != nil {
+			return fmt.Errorf("store: status entry: %w", err)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("store: status entries: %w", err)
+	}
+	return nil
+}
+
+// StatusEntries returns the status entries of the credential with digest,
+// none if it has none.
+func (s *Store) StatusEntries(digest [32]byte) ([]StatusEntry, error) {
+	lower := append([]byte{prefixStatusEntry, '/'}, digest[:]...)
+	upper := append(append([]byte(nil), lower...), bytes.Repeat([]byte{0xff}, listRefLen+9)...)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, fmt.Errorf("store: status entries: %w", err)
+	}
+	defer it.Close()
+	var out []StatusEntry
+	for it.First(); it.Valid(); it.Next() {
+		k := it.Key()[len(lower):]
+		if len(k) != listRefLen+8 {
+			return nil, fmt.Errorf("%w: status entry key of %d bytes", ErrCorrupt, len(k))
+		}
+		r := listRef{purpose: purposeCode(k[0]), number: binary.BigEndian.Uint32(k[1:5])}
+		if !r.purpose.valid() {
+			return nil, fmt.Errorf("%w: status entry of purpose %d", ErrCorrupt, k[0])
+		}
+		out = append(out, StatusEntry{ListID: r.String(), Purpose: r.purpose.String(), Index: binary.BigEndian.Uint64(k[5:])})
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("store: status entries: %w", err)
+	}
+	return out, nil
+}
+
+// StatusBit reports whether bit index of list id is on now.
+func (s *Store) StatusBit(id string, index uint64) (bool, error) {
+	if s.db == nil {
+		return false, ErrClosed
+	}
+	r, err := parseListID(id)
+	if err != nil {
+		return false, err
+	}
+	_, closer, err := s.db.Get(statusBitKey(r, index))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: status bit: %w", err)
+	}
+	return true, closer.Close()
+}

@@ -840,3 +840,29 @@ func BenchmarkAllocateStatusFullList(b *testing.B) {
 		})
 	}
 }
+
+// TestStatusEntries: the entries given to a credential are read back by its
+// digest after a reopen, and another digest has none.
+func TestStatusEntries(t *testing.T) {
+	dir := t.TempDir()
+	s := openStatus(t, Config{Dir: dir}, 64)
+	es := allocate(t, s, 1, PurposeRevocation, PurposeSuspension)
+	d := [32]byte{1, 2, 3}
+	if err := s.PutStatusEntries(d, es); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutStatusEntries([32]byte{9}, []StatusEntry{{ListID: "bogus-1", Purpose: "bogus"}}); err == nil {
+		t.Error("PutStatusEntries with an invalid list id succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openStatus(t, Config{Dir: dir}, 64)
+	got, err := s.StatusEntries(d)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(es) {
+		t.Fatalf("StatusEntries = %v, %v; want %v", got, err, es)
+	}
+	if none, err := s.StatusEntries([32]byte{1, 2, 4}); err != nil || len(none) != 0 {
+		t.Fatalf("StatusEntries(other) = %v, %v; want none", none, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -48,7 +49,14 @@ type envOptions struct {
 	config func(*Config)
 	// nodeConfig, when set, adjusts the node's configuration.
 	nodeConfig func(*node.Config)
+	// status gives issued credentials status entries, in lists served by
+	// this server and published every statusInterval.
+	status bool
 }
+
+// statusInterval is how often a test node with status lists publishes
+// them.
+const statusInterval = 200 * time.Millisecond
 
 func newEnv(tb testing.TB, opts envOptions) *env {
 	tb.Helper()
@@ -91,6 +99,16 @@ func newEnv(tb testing.TB, opts envOptions) *env {
 		// did:key only: a test must not resolve did:web over the network.
 		DIDResolver: did.NewMultiResolver(map[string]did.Resolver{"key": did.KeyResolver{}}),
 	}
+	// The server's address is known before the node, which names it in
+	// the status entries it issues.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if opts.status {
+		ncfg.PublicURL = "http://" + ln.Addr().String()
+		ncfg.StatusPublishInterval = statusInterval
+	}
 	if opts.nodeConfig != nil {
 		opts.nodeConfig(&ncfg)
 	}
@@ -117,7 +135,10 @@ func newEnv(tb testing.TB, opts envOptions) *env {
 	if err != nil {
 		tb.Fatalf("httpapi.New: %v", err)
 	}
-	e.srv = httptest.NewServer(e.api.Handler())
+	e.srv = httptest.NewUnstartedServer(e.api.Handler())
+	e.srv.Listener.Close()
+	e.srv.Listener = ln
+	e.srv.Start()
 	tb.Cleanup(e.srv.Close)
 	e.client = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
 	tb.Cleanup(e.client.CloseIdleConnections)

@@ -79,6 +79,9 @@ var (
 	ptNotVerified             = problemType{"not-verified", "The credential did not verify", http.StatusBadRequest}
 	ptMalformedPresentation   = problemType{"malformed-presentation", "Malformed presentation", http.StatusBadRequest}
 	ptPresentationNotVerified = problemType{"presentation-not-verified", "The presentation did not verify", http.StatusBadRequest}
+	ptNoStatus                = problemType{"no-status", "No status kept for this credential", http.StatusNotFound}
+	ptRevocationFinal         = problemType{"revocation-final", "The credential is revoked, which is final", http.StatusConflict}
+	ptInvalidStatusChange     = problemType{"invalid-status-change", "Invalid status change", http.StatusBadRequest}
 )
 
 // problemTypes lists every problem type above. The OpenAPI document lists
@@ -88,6 +91,7 @@ var problemTypes = []problemType{
 	ptUnreadableBody, ptUnauthorized, ptNotFound, ptNotAnchored, ptNoRoute, ptMethod, ptTooLarge,
 	ptMediaType, ptInternal, ptUnavailable, ptInvalidCredential, ptIssuerMismatch, ptNoIssuer,
 	ptNotOwnCredential, ptNotVerified, ptMalformedPresentation, ptPresentationNotVerified,
+	ptNoStatus, ptRevocationFinal, ptInvalidStatusChange,
 }
 
 // apiError is an error that knows its problem. Detail is sent to the client;
@@ -148,6 +152,12 @@ func problem(err error) (pt problemType, detail string, header map[string]string
 		return ptInvalidParameter, err.Error(), nil
 	case errors.Is(err, node.ErrNotOwnCredential):
 		return ptNotOwnCredential, err.Error(), nil
+	case errors.Is(err, node.ErrNoStatus):
+		return ptNoStatus, err.Error() + ": only a credential this node issued with status lists can change status", nil
+	case errors.Is(err, node.ErrRevocationFinal):
+		return ptRevocationFinal, err.Error(), nil
+	case errors.Is(err, node.ErrInvalidStatusChange):
+		return ptInvalidStatusChange, err.Error(), nil
 	case errors.Is(err, node.ErrPending):
 		return ptNotAnchored, err.Error() + "; retry later", nil
 	case errors.Is(err, node.ErrNotFound):

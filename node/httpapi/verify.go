@@ -41,6 +41,9 @@ type VerifyResponse struct {
 	Checks  []node.Check      `json:"checks"`
 	Anchor  *node.AnchorFacts `json:"anchor,omitempty"`
 	Receipt *anchor.Receipt   `json:"receipt,omitempty"`
+	// Status is what each status entry says, for a credential with a
+	// credentialStatus.
+	Status []node.StatusResult `json:"status,omitempty"`
 	// ProblemDetails has one RFC 9457-shaped entry per failed check.
 	ProblemDetails []CheckProblem `json:"problemDetails"`
 }
@@ -62,6 +65,7 @@ var checkTitles = map[string]string{
 	node.CheckInclusion:      "The credential is not included in an anchored batch",
 	node.CheckAnchored:       "The batch root is not anchored on chain as the receipt says",
 	node.CheckMemberAtAnchor: "The anchor was not made by the consortium member that issued the credential",
+	node.CheckStatus:         "The credential is revoked or suspended, or its status cannot be checked",
 }
 
 // Outcomes of the verify metric.
@@ -80,7 +84,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp := VerifyResponse{Verified: v.Verified, Issuer: v.Issuer, Checks: v.Checks, Anchor: v.Anchor, Receipt: v.Receipt, ProblemDetails: []CheckProblem{}}
+	resp := VerifyResponse{Verified: v.Verified, Issuer: v.Issuer, Checks: v.Checks, Anchor: v.Anchor, Receipt: v.Receipt, Status: v.Status, ProblemDetails: []CheckProblem{}}
 	if v.Digest != (merkle.Hash{}) {
 		d := v.Digest
 		resp.Digest = &d

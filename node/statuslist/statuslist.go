@@ -46,6 +46,12 @@ func New(n uint64) *List {
 	return &List{bits: make([]byte, (n+7)/8), n: n}
 }
 
+// FromBits returns the list whose bitstring is bits (bit 0 the most
+// significant bit of byte 0), 8×len(bits) entries. It keeps bits.
+func FromBits(bits []byte) *List {
+	return &List{bits: bits, n: uint64(len(bits)) * 8}
+}
+
 // Len is the number of bits in the list.
 func (l *List) Len() uint64 { return l.n }
 
