@@ -31,12 +31,14 @@ var (
 
 // loader serves the pinned contexts, parsed once. It never uses the network.
 type loader struct {
-	cache sync.Map // url → *ld.RemoteDocument
+	cache sync.Map // url → decoded document, never changed
 }
 
-func (l *loader) LoadDocument(url string) (*ld.RemoteDocument, error) {
-	if rd, ok := l.cache.Load(url); ok {
-		return rd.(*ld.RemoteDocument), nil
+// load returns the decoded pinned document at url, which callers must not
+// change.
+func (l *loader) load(url string) (any, error) {
+	if doc, ok := l.cache.Load(url); ok {
+		return doc, nil
 	}
 	raw, err := contexts.Load(url)
 	if err != nil {
@@ -46,8 +48,38 @@ func (l *loader) LoadDocument(url string) (*ld.RemoteDocument, error) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return nil, fmt.Errorf("jsonld: pinned context %s: %w", url, err)
 	}
-	rd, _ := l.cache.LoadOrStore(url, &ld.RemoteDocument{DocumentURL: url, Document: doc})
-	return rd.(*ld.RemoteDocument), nil
+	doc, _ = l.cache.LoadOrStore(url, doc)
+	return doc, nil
+}
+
+// LoadDocument gives json-gold a copy of the document's top level and of
+// its @context object: json-gold merges a context that @imports another
+// into the imported @context object in place, which would otherwise add a
+// document's terms to the pinned context every later document gets.
+func (l *loader) LoadDocument(url string) (*ld.RemoteDocument, error) {
+	doc, err := l.load(url)
+	if err != nil {
+		return nil, err
+	}
+	if m, ok := doc.(map[string]any); ok {
+		top := make(map[string]any, len(m))
+		for k, v := range m {
+			if c, isMap := v.(map[string]any); isMap && k == "@context" {
+				v = copyMap(c)
+			}
+			top[k] = v
+		}
+		doc = top
+	}
+	return &ld.RemoteDocument{DocumentURL: url, Document: doc}, nil
+}
+
+func copyMap(m map[string]any) map[string]any {
+	r := make(map[string]any, len(m))
+	for k, v := range m {
+		r[k] = v
+	}
+	return r
 }
 
 var pinned = new(loader)
@@ -162,9 +194,18 @@ func activeContext(local any, opts *ld.JsonLdOptions) (*ld.Context, error) {
 // keeps a pointer to them, so they are never changed.
 var sharedOptions = options()
 
-// expand is json-gold's JsonLdProcessor.Expand, starting from a cached
-// active context when the document's top-level @context allows.
+// expand expands input on the fast path (expand.go) when it can, and with
+// json-gold, the reference, otherwise.
 func expand(input any) ([]any, error) {
+	if out, err := expandFast(input); err == nil {
+		return out, nil
+	}
+	return expandReference(input)
+}
+
+// expandReference is json-gold's JsonLdProcessor.Expand, starting from a
+// cached active context when the document's top-level @context allows.
+func expandReference(input any) ([]any, error) {
 	m, ok := input.(map[string]any)
 	local, hasContext := m["@context"]
 	if !ok || !hasContext {

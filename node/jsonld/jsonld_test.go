@@ -215,3 +215,31 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestImportLeavesPinnedContext: json-gold merges a context that @imports
+// a pinned one into the imported context; that must not reach the pinned
+// context that later documents get.
+func TestImportLeavesPinnedContext(t *testing.T) {
+	doc := []byte(`{"@context":"https://www.w3.org/ns/credentials/v2","id":"urn:x","type":"VerifiableCredential","name":"x"}`)
+	want, err := jsonld.Canonicalize(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, evil := range []string{
+		`{"@context":{"@import":"https://www.w3.org/ns/credentials/v2","name":{"@id":"https://evil.example/name"}},"id":"urn:x"}`,
+		`{"@context":{"@import":"https://www.w3.org/ns/credentials/v2","secret":"https://evil.example/secret"},"id":"urn:x","secret":"x"}`,
+	} {
+		jsonld.Canonicalize([]byte(evil))
+	}
+	// Not the cached active context: the same context, processed again.
+	for _, d := range [][]byte{doc, []byte(`{"@context":["https://www.w3.org/ns/credentials/v2",{}],"id":"urn:x","type":"VerifiableCredential","name":"x"}`)} {
+		got, err := jsonld.Canonicalize(d)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("after @import: %s, %v; want %s", got, err, want)
+		}
+	}
+	secret := []byte(`{"@context":["https://www.w3.org/ns/credentials/v2",{}],"id":"urn:x","type":"VerifiableCredential","secret":"x"}`)
+	if _, err := jsonld.ToRDF(secret); !errors.Is(err, jsonld.ErrSafeMode) {
+		t.Fatalf("a term an @import defined leaked into the pinned context: %v", err)
+	}
+}

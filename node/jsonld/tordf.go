@@ -148,7 +148,7 @@ func toRDF(expanded []any) ([]rdfc.Quad, error) {
 		return nil, classify(err)
 	}
 	c := &converter{issuer: issuer}
-	for _, name := range slices.Sorted(mapsKeys(nodeMap)) {
+	for _, name := range sortedKeys(nodeMap) {
 		graph := rdfc.DefaultGraph
 		if name != defaultGraph {
 			g, err := nodeTerm(name)
@@ -158,13 +158,13 @@ func toRDF(expanded []any) ([]rdfc.Quad, error) {
 			graph = g
 		}
 		nodes, _ := nodeMap[name].(map[string]any)
-		for _, id := range slices.Sorted(mapsKeys(nodes)) {
+		for _, id := range sortedKeys(nodes) {
 			node, _ := nodes[id].(map[string]any)
 			subject, err := nodeTerm(id)
 			if err != nil {
 				return nil, err
 			}
-			for _, prop := range slices.Sorted(mapsKeys(node)) {
+			for _, prop := range sortedKeys(node) {
 				if prop == "@type" {
 					for _, t := range asList(node[prop]) {
 						s, _ := t.(string)
@@ -195,14 +195,15 @@ func toRDF(expanded []any) ([]rdfc.Quad, error) {
 	return c.quads, nil
 }
 
-func mapsKeys(m map[string]any) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
+// sortedKeys returns m's keys in order; it is on the hot path of every
+// expansion, so it allocates once.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
+	slices.Sort(keys)
+	return keys
 }
 
 func nodeTerm(id string) (rdfc.Term, error) {
