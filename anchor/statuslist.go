@@ -42,21 +42,46 @@ func AnchorStatusList(ctx context.Context, backend Backend, reg common.Address, 
 
 // AnchorStatusList records hash as the latest version of the node's
 // member's status list listID, and waits until the anchor is confirmed as
-// the Anchorer's batches are. It shares the Anchorer's key: the transaction
-// takes its nonce while no batch is being sent, so the two never collide.
-func (a *Anchorer) AnchorStatusList(ctx context.Context, listID, hash [32]byte) (*StatusListAnchor, error) {
+// the Anchorer's batches are. mined, if not nil, is called as soon as the
+// transaction is in a block: from then on the chain names the new version,
+// so the caller must serve it. It shares the Anchorer's key: the
+// transaction takes its nonce while no batch is being sent, so the two
+// never collide.
+func (a *Anchorer) AnchorStatusList(ctx context.Context, listID, hash [32]byte, mined func(*StatusListAnchor) error) (*StatusListAnchor, error) {
 	data := registry.NewRegistry().PackAnchorStatusList(listID, hash)
 	tx, err := a.sendLocked(ctx, data)
 	if err != nil {
 		return nil, err
 	}
-	rcpt, err := waitSuccess(ctx, a.cfg.Backend, tx)
-	if err != nil {
-		return nil, err
-	}
-	n := rcpt.BlockNumber.Uint64()
 	t := time.NewTicker(a.cfg.PollInterval)
 	defer t.Stop()
+	// Polled at the Anchorer's pace rather than bind.WaitMined's second:
+	// the caller must serve the new version as soon as the chain names it.
+	var rcpt *types.Receipt
+	for {
+		rcpt, err = a.cfg.Backend.TransactionReceipt(ctx, tx.Hash())
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ethereum.NotFound) {
+			return nil, fmt.Errorf("anchor: receipt of %s: %w", tx.Hash(), err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+	if rcpt.Status != types.ReceiptStatusSuccessful {
+		return nil, fmt.Errorf("%w: %s", ErrTxFailed, tx.Hash())
+	}
+	n := rcpt.BlockNumber.Uint64()
+	out := &StatusListAnchor{Hash: hash, BlockNumber: n, TxHash: rcpt.TxHash, GasUsed: rcpt.GasUsed}
+	if mined != nil {
+		if err := mined(out); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		v := &chainView{}
 		if v.head, err = a.cfg.Backend.HeaderByNumber(ctx, nil); err != nil {
@@ -89,7 +114,13 @@ func (a *Anchorer) AnchorStatusList(ctx context.Context, listID, hash [32]byte) 
 	if got.Hash != hash {
 		return nil, fmt.Errorf("anchor: status list %x: the registry holds %x, not %x, after the anchor", listID, got.Hash, hash)
 	}
-	return &StatusListAnchor{Hash: hash, BlockNumber: n, TxHash: rcpt.TxHash, GasUsed: rcpt.GasUsed}, nil
+	return out, nil
+}
+
+// Member is the consortium member the node key anchors for.
+func (a *Anchorer) Member(ctx context.Context) (common.Address, error) {
+	k, err := a.keyOf(ctx)
+	return k.Member, err
 }
 
 // sendLocked signs and sends a registry call with the node key while no

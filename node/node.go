@@ -95,10 +95,15 @@ type Node struct {
 	metrics  *Metrics
 	// status reads status lists when verifying.
 	status *StatusChecker
-	// publish wakes the status list publisher after a change; publishMu
-	// keeps one publication at a time.
-	publish   chan struct{}
-	publishMu sync.Mutex
+	// publish wakes the status list publisher after a change, to publish
+	// at the next interval; publishNow for a new list, to publish at once.
+	// publishMu keeps one publication at a time.
+	publish    chan struct{}
+	publishNow chan struct{}
+	publishMu  sync.Mutex
+	// statusRechecked: the anchors of the lists were checked against the
+	// chain since the start (under publishMu).
+	statusRechecked bool
 	// challenges issues the single-use challenges of presentations.
 	challenges *Challenges
 	wake       chan struct{}
@@ -151,16 +156,17 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	n := &Node{
-		keys:      keys,
-		cfg:       cfg,
-		st:        cfg.Store,
-		log:       cfg.Logger.With("component", "node"),
-		metrics:   newMetrics(),
-		wake:      make(chan struct{}, 1),
-		publish:   make(chan struct{}, 1),
-		trees:     newLRU[*merkle.Tree](8),
-		confirmed: newLRU[*store.Batch](4096),
-		records:   newLRU[*store.Credential](recordCacheSize),
+		keys:       keys,
+		cfg:        cfg,
+		st:         cfg.Store,
+		log:        cfg.Logger.With("component", "node"),
+		metrics:    newMetrics(),
+		wake:       make(chan struct{}, 1),
+		publish:    make(chan struct{}, 1),
+		publishNow: make(chan struct{}, 1),
+		trees:      newLRU[*merkle.Tree](8),
+		confirmed:  newLRU[*store.Batch](4096),
+		records:    newLRU[*store.Credential](recordCacheSize),
 	}
 	var err error
 	if n.challenges, err = NewChallenges(cfg.ChallengeTTL); err != nil {

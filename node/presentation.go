@@ -40,18 +40,27 @@ const (
 // its credentials' own.
 var presentationChecks = []string{CheckPresentation, CheckHolderProof, CheckChallenge, CheckHolderIsSubject}
 
-// ReceiptsProperty is the presentation property that carries the receipts
-// of its credentials, as a JSON literal (ReceiptsContext defines it), so
-// that a presentation is all a verifier needs besides a chain RPC.
-const ReceiptsProperty = "credanchorReceipts"
+// Presentation properties that carry, as JSON literals (PresentationContext
+// defines them), what a verifier needs besides a chain RPC: the receipts of
+// the credentials, and their status list credentials as the holder last
+// fetched them. A verifier checks each list against the hash its issuer
+// anchored last, so a list saved before a revocation is caught as stale.
+const (
+	ReceiptsProperty    = "credanchorReceipts"
+	StatusListsProperty = "credanchorStatusLists"
+)
 
-// ReceiptsContext is the inline @context entry that defines
-// ReceiptsProperty. Typing the receipts @json keeps them one opaque literal
-// to JSON-LD: the hashes of a path stay in order, and no receipt field needs
-// a vocabulary of its own.
-var ReceiptsContext = map[string]any{
-	ReceiptsProperty: map[string]any{"@id": "https://w3id.org/credanchor#receipts", "@type": "@json"},
+// PresentationContext is the inline @context entry that defines
+// ReceiptsProperty and StatusListsProperty. Typing them @json keeps them
+// opaque literals to JSON-LD: the hashes of a path stay in order, and no
+// receipt field needs a vocabulary of its own.
+var PresentationContext = map[string]any{
+	ReceiptsProperty:    map[string]any{"@id": "https://w3id.org/credanchor#receipts", "@type": "@json"},
+	StatusListsProperty: map[string]any{"@id": "https://w3id.org/credanchor#statusLists", "@type": "@json"},
 }
+
+// maxPresentedStatusLists bounds the status lists a presentation carries.
+const maxPresentedStatusLists = 16
 
 // maxPresentedCredentials bounds the credentials of one presentation: each
 // costs a signature check and chain calls.
@@ -97,6 +106,9 @@ type PresentationRequest struct {
 	Credentials []PresentedCredential
 	// Challenge and Domain are the verifier's; Challenge is required.
 	Challenge, Domain string
+	// StatusLists are status list credentials of the credentials, as
+	// fetched from their URLs, for a verifier that cannot reach them.
+	StatusLists [][]byte
 	// Cryptosuite is dataintegrity.CryptosuiteJCS (the default) or
 	// CryptosuiteRDFC.
 	Cryptosuite string
@@ -151,9 +163,24 @@ func Present(req PresentationRequest) ([]byte, error) {
 		"holder":               holder.DID,
 		"verifiableCredential": creds,
 	}
+	if len(req.StatusLists) > maxPresentedStatusLists {
+		return nil, fmt.Errorf("node: a presentation carries at most %d status lists", maxPresentedStatusLists)
+	}
+	if len(receipts) > 0 || len(req.StatusLists) > 0 {
+		vp["@context"] = []any{vc.ContextV2, PresentationContext}
+	}
 	if len(receipts) > 0 {
-		vp["@context"] = []any{vc.ContextV2, ReceiptsContext}
 		vp[ReceiptsProperty] = receipts
+	}
+	if len(req.StatusLists) > 0 {
+		lists := make([]json.RawMessage, len(req.StatusLists))
+		for i, l := range req.StatusLists {
+			if !json.Valid(l) {
+				return nil, fmt.Errorf("node: status list %d is not JSON", i)
+			}
+			lists[i] = l
+		}
+		vp[StatusListsProperty] = lists
 	}
 	doc, err := json.Marshal(vp)
 	if err != nil {
@@ -242,10 +269,13 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 	notChecked := "not checked: the presentation does not parse"
 
 	p, err := vc.ParsePresentation(data)
-	var creds []presented
-	var receipts map[merkle.Hash]*anchor.Receipt
+	var (
+		creds    []presented
+		receipts map[merkle.Hash]*anchor.Receipt
+		lists    map[string][]byte
+	)
 	if err == nil {
-		creds, receipts, err = presentedParts(data)
+		creds, receipts, lists, err = presentedParts(data)
 	}
 	if err != nil {
 		fail(CheckPresentation, vc.CodeParsing+": "+err.Error())
@@ -318,7 +348,18 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 		fail(CheckChallenge, "not checked: the holder's proof does not verify")
 	}
 
-	// Each credential: about the holder, and verified in full.
+	// Each credential: about the holder, and verified in full, with the
+	// status lists the presentation carries where the chain vouches for
+	// them.
+	status := opts.Status
+	if status == nil {
+		if status, err = defaultStatus(); err != nil {
+			return nil, err
+		}
+	}
+	if len(lists) > 0 {
+		status = status.withLists(lists)
+	}
 	var notSubject []string
 	for i, pc := range creds {
 		v := &Verification{}
@@ -335,7 +376,7 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 					}
 				}
 			}
-			v, err = verify(ctx, chain, registryAddr, pc.data, pc.form, r, VerifyOptions{Keys: opts.Keys, Now: opts.Now, Status: opts.Status}, "the presentation carries no receipt for this credential's digest")
+			v, err = verify(ctx, chain, registryAddr, pc.data, pc.form, r, VerifyOptions{Keys: opts.Keys, Now: opts.Now, Status: status}, "the presentation carries no receipt for this credential's digest")
 			if err != nil {
 				return nil, err
 			}
@@ -365,19 +406,19 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 }
 
 // presentedParts finds a presentation's credentials, as the bytes they were
-// signed as (an embedded one's digest is over its own JSON), and its
-// receipts by digest.
-func presentedParts(data []byte) ([]presented, map[merkle.Hash]*anchor.Receipt, error) {
+// signed as (an embedded one's digest is over its own JSON), its receipts
+// by digest and its status lists by id.
+func presentedParts(data []byte) ([]presented, map[merkle.Hash]*anchor.Receipt, map[string][]byte, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var out []presented
 	if raw, ok := top["verifiableCredential"]; ok {
 		entries := []json.RawMessage{raw}
 		if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '[' {
 			if err := json.Unmarshal(t, &entries); err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 		}
 		for _, e := range entries {
@@ -388,17 +429,33 @@ func presentedParts(data []byte) ([]presented, map[merkle.Hash]*anchor.Receipt, 
 	if raw, ok := top[ReceiptsProperty]; ok {
 		var list []json.RawMessage
 		if err := json.Unmarshal(raw, &list); err != nil {
-			return nil, nil, fmt.Errorf("%s is not an array of receipts", ReceiptsProperty)
+			return nil, nil, nil, fmt.Errorf("%s is not an array of receipts", ReceiptsProperty)
 		}
 		for i, e := range list {
 			r, err := anchor.ParseReceipt(e)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s[%d]: %w", ReceiptsProperty, i, err)
+				return nil, nil, nil, fmt.Errorf("%s[%d]: %w", ReceiptsProperty, i, err)
 			}
 			receipts[r.Digest] = r
 		}
 	}
-	return out, receipts, nil
+	lists := make(map[string][]byte)
+	if raw, ok := top[StatusListsProperty]; ok {
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil || len(list) > maxPresentedStatusLists {
+			return nil, nil, nil, fmt.Errorf("%s is not an array of at most %d status list credentials", StatusListsProperty, maxPresentedStatusLists)
+		}
+		for i, e := range list {
+			var head struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(e, &head); err != nil || head.ID == "" {
+				return nil, nil, nil, fmt.Errorf("%s[%d] is not a status list credential with an id", StatusListsProperty, i)
+			}
+			lists[head.ID] = e
+		}
+	}
+	return out, receipts, lists, nil
 }
 
 // presentedCredential reads one verifiableCredential entry: an embedded

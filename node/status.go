@@ -133,6 +133,27 @@ func NewStatusChecker(cfg StatusConfig) (*StatusChecker, error) {
 	return &StatusChecker{cfg: cfg, fetch: f, cache: make(map[string]*statusList)}, nil
 }
 
+// withLists returns a checker that reads the lists given, by id, before
+// any other source: those a presentation carries. They are trusted no more
+// than fetched ones: each is verified, and checked against its anchor.
+func (sc *StatusChecker) withLists(lists map[string][]byte) *StatusChecker {
+	cfg := sc.cfg
+	next := sc.cfg.Local
+	cfg.Local = func(ctx context.Context, url string) ([]byte, bool, error) {
+		// Not for a node's ?hash= form of the URL: that is asked for when
+		// the list given is not the one anchored, and only its node has
+		// the one that is.
+		if data, ok := lists[url]; ok {
+			return data, true, nil
+		}
+		if next != nil {
+			return next(ctx, url)
+		}
+		return nil, false, nil
+	}
+	return &StatusChecker{cfg: cfg, fetch: sc.fetch, cache: make(map[string]*statusList)}
+}
+
 var defaultStatus = sync.OnceValues(func() (*StatusChecker, error) { return NewStatusChecker(StatusConfig{}) })
 
 // statusEntries reads a credential's credentialStatus: its Bitstring Status
@@ -313,6 +334,14 @@ func (sc *StatusChecker) list(ctx context.Context, keys *DIDKeys, url string, no
 	if err != nil {
 		return nil, err
 	}
+	if want != nil && l.hash != *want && !strings.Contains(url, "?") {
+		// A credanchor node serves any version by its hash: the one the
+		// chain names may be newer than the one it serves as latest for
+		// the moment between its anchor being mined and being recorded.
+		if byHash, err := sc.read(ctx, keys, url+"?hash="+common.Hash(*want).Hex(), now); err == nil && byHash.hash == *want {
+			l = byHash
+		}
+	}
 	if sc.cfg.CacheTTL > 0 {
 		sc.mu.Lock()
 		if len(sc.cache) >= maxCachedLists {
@@ -331,16 +360,16 @@ func (sc *StatusChecker) list(ctx context.Context, keys *DIDKeys, url string, no
 // read fetches and verifies the list credential at url.
 func (sc *StatusChecker) read(ctx context.Context, keys *DIDKeys, url string, now time.Time) (*statusList, error) {
 	var (
-		data []byte
-		ok   bool
-		err  error
+		data  []byte
+		local bool
+		err   error
 	)
 	if sc.cfg.Local != nil {
-		if data, ok, err = sc.cfg.Local(ctx, url); err != nil {
+		if data, local, err = sc.cfg.Local(ctx, url); err != nil {
 			return nil, fmt.Errorf("%s: %s: %v", CodeStatusRetrieval, url, err)
 		}
 	}
-	if !ok {
+	if !local {
 		if data, _, err = sc.fetch.Get(ctx, url, "application/vc+ld+json, application/vc, application/json, application/vc+jwt"); err != nil {
 			return nil, fmt.Errorf("%s: %v", CodeStatusRetrieval, err)
 		}
@@ -427,6 +456,22 @@ func anyStrings(v any) []string {
 	for _, x := range l {
 		if s, ok := x.(string); ok {
 			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// StatusListURLs returns the distinct status list URLs a credential's
+// Bitstring Status List entries name.
+func StatusListURLs(data []byte, form credential.Form) []string {
+	entries, _, _, err := statusEntries(data, form)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, e := range entries {
+		if !slices.Contains(out, e.StatusListCredential) {
+			out = append(out, e.StatusListCredential)
 		}
 	}
 	return out

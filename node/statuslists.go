@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/node/dataintegrity"
@@ -86,6 +87,13 @@ func (n *Node) allocateStatus(doc []byte) ([]byte, []store.StatusEntry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	for _, e := range es {
+		// A list's first version must be out before its credentials can
+		// verify: publish a new list at once, not at the next interval.
+		if l, err := n.st.StatusList(e.ListID); err == nil && l.Version == 0 {
+			n.kickPublisher(n.publishNow)
+		}
+	}
 	var status []any
 	switch v := obj["credentialStatus"].(type) {
 	case nil:
@@ -151,7 +159,7 @@ func (n *Node) ChangeStatus(digest merkle.Hash, action, reason string) ([]EntryS
 	if !found {
 		return nil, ErrNoStatus
 	}
-	n.kickPublisher()
+	n.kickPublisher(n.publish)
 	return n.StatusOf(digest)
 }
 
@@ -217,24 +225,63 @@ func (n *Node) StatusListCredential(id string, version uint64) (*store.StatusVer
 	return v, nil
 }
 
+// maxVersionsByHash bounds how far back StatusListByHash looks.
+const maxVersionsByHash = 64
+
+// StatusListByHash returns the version of list id whose hash is hash,
+// among the latest ones, anchored or on its way: a verifier that read the
+// hash from the chain asks for it, and the chain vouches for it.
+func (n *Node) StatusListByHash(id string, hash [32]byte) (*store.StatusVersion, error) {
+	latest, err := n.st.LatestStatusVersion(id)
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrUnknownStatusList) || errors.Is(err, store.ErrInvalidStatusVersion) {
+		return nil, fmt.Errorf("%w: status list %s", ErrNotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for v := latest.Version; v > 0 && latest.Version-v < maxVersionsByHash; v-- {
+		sv, err := n.st.StatusVersion(id, v)
+		if err != nil {
+			return nil, err
+		}
+		if sv.Hash == hash && sv.State != store.StatusVersionFailed {
+			return sv, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: status list %s has no recent version %x", ErrNotFound, id, hash)
+}
+
 // localStatusList serves the node's own anchored lists to its verifier
 // without a round trip through HTTP.
 func (n *Node) localStatusList(_ context.Context, url string) ([]byte, bool, error) {
 	prefix := strings.TrimRight(n.cfg.PublicURL, "/") + StatusListPath
-	id, ok := strings.CutPrefix(url, prefix)
+	rest, ok := strings.CutPrefix(url, prefix)
 	if n.cfg.PublicURL == "" || !ok {
 		return nil, false, nil
 	}
-	v, err := n.StatusListCredential(id, 0)
+	id, query, _ := strings.Cut(rest, "?")
+	var (
+		v   *store.StatusVersion
+		err error
+	)
+	if h, ok := strings.CutPrefix(query, "hash="); ok {
+		hash, perr := merkle.ParseHash(h)
+		if perr != nil {
+			return nil, false, perr
+		}
+		v, err = n.StatusListByHash(id, hash)
+	} else {
+		v, err = n.StatusListCredential(id, 0)
+	}
 	if err != nil {
 		return nil, false, err
 	}
 	return v.Credential, true, nil
 }
 
-func (n *Node) kickPublisher() {
+func (n *Node) kickPublisher(ch chan struct{}) {
 	select {
-	case n.publish <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
@@ -253,6 +300,7 @@ func (n *Node) runPublisher(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-n.publishNow:
 		case <-n.publish:
 			// A change waits for the interval, so that a burst of changes
 			// makes one version, not one each.
@@ -260,6 +308,7 @@ func (n *Node) runPublisher(ctx context.Context) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-n.publishNow:
 			}
 		}
 	}
@@ -289,11 +338,56 @@ func (n *Node) PublishStatusLists(ctx context.Context) error {
 	}
 	var errs []error
 	for _, l := range lists {
+		if !n.statusRechecked {
+			if err := n.recheckStatusAnchor(ctx, l); err != nil {
+				errs = append(errs, fmt.Errorf("status list %s: %w", l.ID, err))
+				continue
+			}
+		}
 		if err := n.publishList(ctx, l, isDirty[l.ID]); err != nil {
 			errs = append(errs, fmt.Errorf("status list %s: %w", l.ID, err))
 		}
 	}
+	if len(errs) == 0 {
+		n.statusRechecked = true
+	}
 	return errors.Join(errs...)
+}
+
+// recheckStatusAnchor anchors again, once after a start, the latest
+// anchored version of a list if the chain no longer holds it: a crash of a
+// dev chain, or a reorg, can lose the newest blocks.
+func (n *Node) recheckStatusAnchor(ctx context.Context, l *store.StatusList) error {
+	if l.AnchoredVersion == 0 {
+		return nil
+	}
+	v, err := n.st.StatusVersion(l.ID, l.AnchoredVersion)
+	if err != nil {
+		return err
+	}
+	listID := StatusListID(n.statusListURL(l.ID))
+	member, err := n.anchorer.Member(ctx)
+	if err != nil {
+		return err
+	}
+	got, err := anchor.StatusList(ctx, n.cfg.Chain, n.cfg.Registry, member, listID)
+	if err == nil && got.Hash == v.Hash {
+		return nil
+	}
+	if err != nil && !errors.Is(err, anchor.ErrStatusListNotAnchored) {
+		return err
+	}
+	n.log.Warn("status list anchor missing on chain: anchoring it again", slog.String("list", l.ID), slog.Uint64("version", v.Version))
+	_, err = n.anchorer.AnchorStatusList(ctx, listID, v.Hash, n.markAnchored(l.ID, v.Version))
+	return err
+}
+
+// markAnchored records a version anchored the moment its transaction is
+// mined: from then on verifiers reading the chain expect it.
+func (n *Node) markAnchored(id string, version uint64) func(*anchor.StatusListAnchor) error {
+	return func(a *anchor.StatusListAnchor) error {
+		return n.st.MarkStatusVersionAnchored(id, version, a.TxHash, a.BlockNumber)
+	}
 }
 
 func (n *Node) publishList(ctx context.Context, l *store.StatusList, dirty bool) error {
@@ -313,11 +407,8 @@ func (n *Node) publishList(ctx context.Context, l *store.StatusList, dirty bool)
 		return err
 	}
 	start := time.Now()
-	a, err := n.anchorer.AnchorStatusList(ctx, StatusListID(n.statusListURL(l.ID)), v.Hash)
+	a, err := n.anchorer.AnchorStatusList(ctx, StatusListID(n.statusListURL(l.ID)), v.Hash, n.markAnchored(l.ID, v.Version))
 	if err != nil {
-		return err
-	}
-	if err := n.st.MarkStatusVersionAnchored(l.ID, v.Version, a.TxHash, a.BlockNumber); err != nil {
 		return err
 	}
 	n.metrics.statusPublished.Inc()

@@ -26,6 +26,7 @@ import (
 	"github.com/credanchor/credanchor/contracts/registry"
 	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/httpapi"
+	"github.com/credanchor/credanchor/node/webfetch"
 	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
 )
@@ -73,6 +74,15 @@ var (
 		Category: catNode,
 		EnvVars:  envVars("batch.wait"),
 	}
+	// devStatusIntervalFlag is --status.interval with a devnet's shorter
+	// default, so that a revocation shows within seconds.
+	devStatusIntervalFlag = &cli.DurationFlag{
+		Name:     statusIntervalFlag.Name,
+		Usage:    statusIntervalFlag.Usage,
+		Value:    2 * time.Second,
+		Category: catNode,
+		EnvVars:  statusIntervalFlag.EnvVars,
+	}
 )
 
 var devnetCommand = &cli.Command{
@@ -88,7 +98,7 @@ it signed are accepted (POST /v1/issue signs them). Prints the addresses, the
 chain id, the contract, the issuer DID and the issuer token, and writes them to
 devnet.json in --data. Ctrl-C stops it; the next start with
 the same --data continues the same chain and store.`,
-	Flags:  []cli.Flag{configFlag, dataFlag, httpFlag, devRPCFlag, batchSizeFlag, batchWaitFlag},
+	Flags:  []cli.Flag{configFlag, dataFlag, httpFlag, devRPCFlag, batchSizeFlag, batchWaitFlag, devStatusIntervalFlag},
 	Before: loadConfigFile,
 	Action: runDevnet,
 }
@@ -178,6 +188,12 @@ func runDevnet(c *cli.Context) error {
 		slog.Warn("the registry names another member DID than the issuer key's did:key: credentials this devnet issues will not verify as the member's",
 			"registryDid", info0.Did, "issuerDid", identity.DID)
 	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", c.String(httpFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--%s: %w", httpFlag.Name, err)
+	}
+	defer ln.Close()
 	n, err := node.New(startCtx, node.Config{
 		Store:        st,
 		Chain:        chain.Client(),
@@ -189,6 +205,10 @@ func runDevnet(c *cli.Context) error {
 		Issuer:       identity,
 		// Only this institution's signed credentials are anchored.
 		RequireSignedSubmissions: true,
+		// Its status lists live on loopback, where it reads them too.
+		PublicURL:             "http://" + ln.Addr().String(),
+		StatusPublishInterval: c.Duration(devStatusIntervalFlag.Name),
+		Status:                node.StatusConfig{Fetch: webfetch.Config{AllowPrivate: true}},
 	})
 	if err != nil {
 		return err
@@ -197,10 +217,7 @@ func runDevnet(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.ListenAndServe(ctx, c.String(httpFlag.Name))
-	if err != nil {
-		return err
-	}
+	srv := httpapi.Serve(ctx, ln, api.Handler())
 	addr := srv.Addr()
 	info := devnetInfo{
 		HTTP:     "http://" + addr,

@@ -64,6 +64,9 @@ func newApp() *cli.App {
 			issueCommand,
 			receiptCommand,
 			presentCommand,
+			revokeCommand,
+			suspendCommand,
+			unsuspendCommand,
 			benchCommand,
 		},
 	}

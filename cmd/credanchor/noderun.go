@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -104,7 +105,8 @@ institution's did:key (POST /v1/issue) and accepts only credentials signed by it
 the member's DID in the registry must be that did:key. Every flag can also come from a CREDANCHOR_* variable or from
 the JSON --config file.`,
 		Flags: append([]cli.Flag{configFlag, nodeRPCFlag, registryReqFlag, nodeDataFlag, listenFlag, tokenFileFlag,
-			issuerKeyFlag, issuerNameFlag, batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
+			issuerKeyFlag, issuerNameFlag, publicURLFlag, statusIntervalFlag, statusMinBitsFlag, statusPrivateFlag,
+			batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
 		Before: loadConfigFile,
 		Action: runNode,
 	}},
@@ -218,6 +220,12 @@ func runNode(c *cli.Context) error {
 	}
 	defer st.Close()
 	maxFee, _ := new(big.Float).Mul(big.NewFloat(c.Float64(maxFeeFlag.Name)), big.NewFloat(params.GWei)).Int(nil)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", c.String(listenFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--%s: %w", listenFlag.Name, err)
+	}
+	defer ln.Close()
 	n, err := node.New(dialCtx, node.Config{
 		Store:        st,
 		Chain:        client,
@@ -233,6 +241,9 @@ func runNode(c *cli.Context) error {
 		Issuer: identity,
 		// With an issuer identity, only its signed credentials are anchored.
 		RequireSignedSubmissions: identity != nil,
+		PublicURL:                publicURL(c, ln),
+		StatusPublishInterval:    c.Duration(statusIntervalFlag.Name),
+		Status:                   statusConfig(c, false),
 	})
 	if err != nil {
 		return err
@@ -244,10 +255,7 @@ func runNode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	srv, err := api.ListenAndServe(ctx, c.String(listenFlag.Name))
-	if err != nil {
-		return err
-	}
+	srv := httpapi.Serve(ctx, ln, api.Handler())
 	addr := srv.Addr()
 	slog.Info("node running", "http", "http://"+addr, "chainId", n.ChainID(), "registry", n.Registry(),
 		"nodeKey", crypto.PubkeyToAddress(key.PublicKey))

@@ -13,7 +13,9 @@ import (
 
 	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/node"
+	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/node/dataintegrity"
+	"github.com/credanchor/credanchor/node/webfetch"
 )
 
 // DefaultLearnerKeyFile is where `keys new --did` writes by default.
@@ -54,8 +56,14 @@ a Data Integrity proof (purpose authentication) over the verifier's
 --challenge and --domain. The verifier checks it with POST
 /presentations/verify on any node, or with
 credanchor verify --presentation --challenge C --rpc URL, which needs no node.
-Prints the presentation to --out or standard output.`,
-	Flags:  []cli.Flag{learnerKeyFlag, &cli.StringFlag{Name: challengeFlag.Name, Usage: challengeFlag.Usage, Required: true}, domainFlag, cryptosuiteFlag, outFlag},
+The presentation also carries the credential's status lists, fetched from the
+URLs it names (or given with --status-list), so that a verifier can check its
+status when the issuer's node is unreachable: each list is checked against
+the hash its issuer anchored last, so a revocation after the presentation
+was made still shows. Prints the presentation to --out or standard output.`,
+	Flags: []cli.Flag{learnerKeyFlag, &cli.StringFlag{Name: challengeFlag.Name, Usage: challengeFlag.Usage, Required: true}, domainFlag, cryptosuiteFlag,
+		&cli.StringSliceFlag{Name: statusListFileFlag.Name, Usage: "a saved status list credential (FILE) of the credential to carry; repeat for several (default: fetch them from the URLs the credential names)"},
+		outFlag, timeoutFlag},
 	Action: present,
 }
 
@@ -81,9 +89,14 @@ func present(c *cli.Context) error {
 			return fmt.Errorf("%s: %w", c.Args().Get(1), err)
 		}
 	}
+	lists, err := presentedStatusLists(c, data, form)
+	if err != nil {
+		return err
+	}
 	vp, err := node.Present(node.PresentationRequest{
 		Key:         key,
 		Credentials: []node.PresentedCredential{pc},
+		StatusLists: lists,
 		Challenge:   c.String(challengeFlag.Name),
 		Domain:      c.String(domainFlag.Name),
 		Cryptosuite: c.String(cryptosuiteFlag.Name),
@@ -96,6 +109,38 @@ func present(c *cli.Context) error {
 	}
 	_, err = c.App.Writer.Write(append(vp, '\n'))
 	return err
+}
+
+// presentedStatusLists reads --status-list files, or fetches the status
+// lists the credential names; one that cannot be fetched is left out with a
+// warning, and the verifier will try to fetch it.
+func presentedStatusLists(c *cli.Context, data []byte, form credential.Form) ([][]byte, error) {
+	var lists [][]byte
+	for _, f := range c.StringSlice(statusListFileFlag.Name) {
+		l, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--%s: %w", statusListFileFlag.Name, err)
+		}
+		lists = append(lists, l)
+	}
+	if len(lists) > 0 {
+		return lists, nil
+	}
+	f, err := webfetch.New(webfetch.Config{AllowPrivate: true})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration(timeoutFlag.Name))
+	defer cancel()
+	for _, u := range node.StatusListURLs(data, form) {
+		l, _, err := f.Get(ctx, u, "application/vc+ld+json, application/json")
+		if err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "warning: status list not carried: %v\n", err)
+			continue
+		}
+		lists = append(lists, l)
+	}
+	return lists, nil
 }
 
 // verifyPresentation checks a presentation file with only the chain RPC.
@@ -111,8 +156,12 @@ func verifyPresentation(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	sc, err := verifierStatus(c)
+	if err != nil {
+		return err
+	}
 	return onChain(c, func(ctx context.Context, client *ethclient.Client, reg common.Address) error {
-		pv, err := node.VerifyPresentation(ctx, client, reg, data, node.PresentationOptions{Challenge: challenge, Domain: c.String(domainFlag.Name)})
+		pv, err := node.VerifyPresentation(ctx, client, reg, data, node.PresentationOptions{Challenge: challenge, Domain: c.String(domainFlag.Name), Status: sc})
 		if err != nil {
 			return err
 		}

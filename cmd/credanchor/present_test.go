@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -85,6 +86,30 @@ func TestLearnerFlow(t *testing.T) {
 		t.Fatalf("receipt: exit %d, %s", code, stderr)
 	}
 
+	// The learner keeps the credential's status lists with it, as they were
+	// when it was anchored.
+	var lists []string
+	for _, purpose := range []string{"revocation", "suspension"} {
+		f := file(purpose + ".json")
+		deadline := time.Now().Add(time.Minute)
+		for {
+			resp, err := http.Get(a.http + "/v1/status-lists/" + purpose + "-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := mustReadAll(t, resp)
+			if resp.StatusCode == http.StatusOK {
+				os.WriteFile(f, body, 0o600)
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("status list %s never published: %d %s", purpose, resp.StatusCode, body)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		lists = append(lists, "--status-list", f)
+	}
+
 	// Node A is gone, and so is everything it stored.
 	a.stop(t)
 	if err := os.RemoveAll(data); err != nil {
@@ -92,8 +117,8 @@ func TestLearnerFlow(t *testing.T) {
 	}
 
 	const challenge, domain = "employer-challenge-1", "hr.example"
-	if _, stderr, code := run(t, "present", "--key", file("learner.key"), "--challenge", challenge, "--domain", domain,
-		"--out", file("vp.json"), file("cred.json"), file("receipt.json")); code != 0 {
+	if _, stderr, code := run(t, append(append([]string{"present", "--key", file("learner.key"), "--challenge", challenge, "--domain", domain,
+		"--out", file("vp.json")}, lists...), file("cred.json"), file("receipt.json"))...); code != 0 {
 		t.Fatalf("present: exit %d, %s", code, stderr)
 	}
 	verify := func(vp string, args ...string) (string, int) {

@@ -62,8 +62,13 @@ member that is. Prints every check; exits 1 when any fails.
 With --presentation, the file is a learner's Verifiable Presentation: the
 holder's proof must answer --challenge (and --domain), every credential must be
 about the holder, and each is checked as above with the receipt the
-presentation carries.`,
-	Flags:  []cli.Flag{rpcFlag, receiptFlag, registryFlag, presentationFlag, challengeFlag, domainFlag, jsonOutFlag, timeoutFlag},
+presentation carries.
+
+A credential with a credentialStatus is checked against its status lists:
+fetched from the URLs it names (or read from --status-list files, so that a
+saved list works offline), verified, and, for a consortium member's
+credential, checked to be the latest version the member anchored.`,
+	Flags:  []cli.Flag{rpcFlag, receiptFlag, registryFlag, presentationFlag, challengeFlag, domainFlag, statusListFileFlag, statusMinBitsFlag, jsonOutFlag, timeoutFlag},
 	Action: verifyCredential,
 }
 
@@ -104,8 +109,12 @@ func verifyCredential(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--receipt: %w", err)
 	}
+	sc, err := verifierStatus(c)
+	if err != nil {
+		return err
+	}
 	return onChain(c, func(ctx context.Context, client *ethclient.Client, reg common.Address) error {
-		v, err := node.Verify(ctx, client, reg, data, form, r)
+		v, err := node.VerifyWith(ctx, client, reg, data, form, r, node.VerifyOptions{Status: sc})
 		if err != nil {
 			return err
 		}

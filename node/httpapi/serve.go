@@ -67,6 +67,13 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler) (*Serving,
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: listen on %s: %w", addr, err)
 	}
+	return Serve(ctx, ln, h), nil
+}
+
+// Serve is ListenAndServe on a listener the caller opened: one whose
+// address the node must know before it starts (it names it in the status
+// entries it issues).
+func Serve(ctx context.Context, ln net.Listener, h http.Handler) *Serving {
 	s := &Serving{srv: NewHTTPServer(ln.Addr().String(), h), addr: ln.Addr().String(), done: make(chan struct{})}
 	served := make(chan struct{})
 	go func() {
@@ -84,7 +91,7 @@ func ListenAndServe(ctx context.Context, addr string, h http.Handler) (*Serving,
 		}
 		<-served
 	}()
-	return s, nil
+	return s
 }
 
 // ListenAndServe serves the server's handler as the package's

@@ -76,10 +76,24 @@ func (s *Server) changeStatus(w http.ResponseWriter, r *http.Request, action str
 // StatusListMediaType is the media type status lists are served with.
 const StatusListMediaType = "application/vc+ld+json"
 
-// statusList serves the latest anchored version of a status list, or
-// ?version=N.
+// statusList serves the latest anchored version of a status list,
+// ?version=N, or ?hash=H: the version whose hash the registry names, which
+// may be on its way to being recorded as anchored.
 func (s *Server) statusList(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("listId")
+	if q := r.URL.Query().Get("hash"); q != "" {
+		h, err := merkle.ParseHash(q)
+		if err != nil {
+			return problemErr(ptInvalidParameter, err, "hash %q is not 32 bytes of hex", truncate(q, 80))
+		}
+		v, err := s.node.StatusListByHash(id, h)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		writeBody(w, http.StatusOK, StatusListMediaType, v.Credential)
+		return nil
+	}
 	var version uint64
 	if q := r.URL.Query().Get("version"); q != "" {
 		v, err := strconv.ParseUint(q, 10, 64)
