@@ -87,7 +87,18 @@ type StatusConfig struct {
 	// Local, when set, is asked for a list before the network: the node's
 	// own lists, or a file a learner saved. ok false means "not here".
 	Local func(ctx context.Context, url string) (data []byte, ok bool, err error)
+	// AnchorCacheTTL is how long the registry's answer for a list is
+	// reused. Zero means DefaultAnchorCacheTTL; negative means ask every
+	// time. It bounds how late a verifier sees a new version, on top of
+	// the issuer's publication interval.
+	AnchorCacheTTL time.Duration
 }
+
+// DefaultAnchorCacheTTL is how long a status list anchor read from the
+// registry is reused: a second, against publication intervals of seconds to
+// minutes, so that a busy verifier makes one chain call a second per list
+// rather than one per credential.
+const DefaultAnchorCacheTTL = time.Second
 
 // DefaultStatusCacheTTL is how long a fetched status list is reused.
 const DefaultStatusCacheTTL = time.Minute
@@ -104,8 +115,21 @@ type StatusChecker struct {
 	cfg   StatusConfig
 	fetch *webfetch.Fetcher
 
-	mu    sync.Mutex
-	cache map[string]*statusList // by URL
+	mu      sync.Mutex
+	cache   map[string]*statusList // by URL
+	anchors map[anchorKey]anchorEntry
+}
+
+type anchorKey struct {
+	member common.Address
+	list   [32]byte
+}
+
+// anchorEntry is a cached registry answer: the hash, or none anchored.
+type anchorEntry struct {
+	hash    [32]byte
+	none    bool
+	expires time.Time
 }
 
 // statusList is a verified status list credential.
@@ -130,7 +154,10 @@ func NewStatusChecker(cfg StatusConfig) (*StatusChecker, error) {
 	if cfg.CacheTTL == 0 {
 		cfg.CacheTTL = DefaultStatusCacheTTL
 	}
-	return &StatusChecker{cfg: cfg, fetch: f, cache: make(map[string]*statusList)}, nil
+	if cfg.AnchorCacheTTL == 0 {
+		cfg.AnchorCacheTTL = DefaultAnchorCacheTTL
+	}
+	return &StatusChecker{cfg: cfg, fetch: f, cache: make(map[string]*statusList), anchors: make(map[anchorKey]anchorEntry)}, nil
 }
 
 // withLists returns a checker that reads the lists given, by id, before
@@ -151,7 +178,7 @@ func (sc *StatusChecker) withLists(lists map[string][]byte) *StatusChecker {
 		}
 		return nil, false, nil
 	}
-	return &StatusChecker{cfg: cfg, fetch: sc.fetch, cache: make(map[string]*statusList)}
+	return &StatusChecker{cfg: cfg, fetch: sc.fetch, cache: make(map[string]*statusList), anchors: make(map[anchorKey]anchorEntry)}
 }
 
 var defaultStatus = sync.OnceValues(func() (*StatusChecker, error) { return NewStatusChecker(StatusConfig{}) })
@@ -277,13 +304,12 @@ func (sc *StatusChecker) check(ctx context.Context, keys *DIDKeys, chain anchor.
 	r.Index = idx
 	var want *[32]byte
 	if member != (common.Address{}) {
-		a, err := anchor.StatusList(ctx, chain, registryAddr, member, StatusListID(e.StatusListCredential))
-		switch {
-		case errors.Is(err, anchor.ErrStatusListNotAnchored):
-		case err != nil:
+		h, ok, err := sc.anchorOf(ctx, chain, registryAddr, member, StatusListID(e.StatusListCredential), now)
+		if err != nil {
 			return r, err
-		default:
-			want = &a.Hash
+		}
+		if ok {
+			want = &h
 		}
 	}
 	l, err := sc.list(ctx, keys, e.StatusListCredential, now, want)
@@ -319,6 +345,37 @@ func (sc *StatusChecker) check(ctx context.Context, keys *DIDKeys, chain anchor.
 	}
 	r.Valid = true
 	return r, nil
+}
+
+// anchorOf is the registry's latest hash of a member's list, from the
+// cache while it is fresh.
+func (sc *StatusChecker) anchorOf(ctx context.Context, chain anchor.ChainReader, registryAddr, member common.Address, list [32]byte, now time.Time) ([32]byte, bool, error) {
+	k := anchorKey{member, list}
+	sc.mu.Lock()
+	c, ok := sc.anchors[k]
+	sc.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.hash, !c.none, nil
+	}
+	a, err := anchor.StatusList(ctx, chain, registryAddr, member, list)
+	c = anchorEntry{expires: now.Add(sc.cfg.AnchorCacheTTL)}
+	switch {
+	case errors.Is(err, anchor.ErrStatusListNotAnchored):
+		c.none = true
+	case err != nil:
+		return [32]byte{}, false, err
+	default:
+		c.hash = a.Hash
+	}
+	if sc.cfg.AnchorCacheTTL > 0 {
+		sc.mu.Lock()
+		if len(sc.anchors) >= maxCachedLists {
+			clear(sc.anchors)
+		}
+		sc.anchors[k] = c
+		sc.mu.Unlock()
+	}
+	return c.hash, !c.none, nil
 }
 
 // list returns the verified list at url: from the cache when it holds the
