@@ -133,3 +133,23 @@ func TestDCCVerdicts(t *testing.T) {
 		t.Errorf("%d fixtures, want 24", n)
 	}
 }
+
+// TestW3CVectorsOverHTTP sends the W3C vc-di-eddsa test vectors' signed
+// credentials through POST /credentials/verify: each proof verifies. Their
+// issuer is a URL, not a DID whose key made the proof, and they are not
+// anchored here, so those two checks fail, and only those.
+func TestW3CVectorsOverHTTP(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, f := range []string{"eddsa-rdfc-2022/signedDataInt.json", "eddsa-jcs-2022/signedJCS.json", "Ed25519Signature2020/signedEdSig.json"} {
+		data, err := os.ReadFile(filepath.Join("../dataintegrity/testdata/vc-di-eddsa", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.vcapiVerify(data)
+		failed := checkNotVerified(t, r)
+		v := decode[VCAPIVerifyResponse](t, r)
+		if !slices.Contains(v.Checks, node.CheckProof) || !slices.Equal(failed, []string{node.CheckIssuer, node.CheckInclusion}) {
+			t.Errorf("%s: passed %v, failed %v", f, v.Checks, failed)
+		}
+	}
+}

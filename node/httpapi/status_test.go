@@ -165,15 +165,28 @@ func TestStatusLists(t *testing.T) {
 	// The VC-JWT was left alone throughout.
 	e.waitStatus(c.Credential, "")
 
-	// Refusals.
-	other := merkle.Hash{1}
+	// Refusals. A credential of another institution, which this node
+	// anchored but did not issue, is not its to revoke.
+	otherKey := newLearner(t, "other institution")
+	otherID, err := node.NewDIDKeyIssuer(otherKey.key, "Other University")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := signAs(t, otherID, "foreign")
+	if r := e.submit("application/json", foreign); r.status >= 300 {
+		t.Fatalf("submit a foreign credential: %s", r)
+	}
+	other, err := credential.Digest(foreign, credential.FormJSON)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		resp   response
 		status int
 		ptype  string
 	}{
-		{"a credential this node did not issue", e.changeStatus(other, "revoke", ""), http.StatusNotFound, "no-status"},
+		{"another institution's credential", e.changeStatus(other, "revoke", ""), http.StatusNotFound, "no-status"},
 		{"no token", e.request(http.MethodPost, "/v1/credentials/"+a.Digest.String()+"/revoke", "", nil), http.StatusUnauthorized, "unauthorized"},
 		{"bad digest", e.request(http.MethodPost, "/v1/credentials/0x12/suspend", "", nil, "Authorization", "Bearer "+issuerToken), http.StatusBadRequest, "invalid-hash"},
 		{"reason too long", e.changeStatus(b.Digest, "suspend", strings.Repeat("x", 2000)), http.StatusBadRequest, "invalid-status-change"},
