@@ -21,12 +21,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"time"
 
-	"github.com/gowebpki/jcs"
 	"github.com/mr-tron/base58"
 
+	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/node/jsonld"
+	"github.com/credanchor/credanchor/node/vc"
 )
 
 // Names of the proof type and cryptosuite this package implements.
@@ -103,10 +105,11 @@ func SignRDFC(doc []byte, key ed25519.PrivateKey, opts Options) ([]byte, error) 
 }
 
 func sign(doc []byte, key ed25519.PrivateKey, opts Options, suite string) ([]byte, error) {
-	obj, err := decodeObject(doc)
+	shared, err := decodeObject(doc)
 	if err != nil {
 		return nil, err
 	}
+	obj := maps.Clone(shared)
 	existing, hasProof := obj["proof"]
 	delete(obj, "proof")
 	proof := map[string]any{
@@ -163,7 +166,7 @@ func sign(doc []byte, key ed25519.PrivateKey, opts Options, suite string) ([]byt
 		if c, ok := obj["@context"]; ok {
 			proof["@context"] = c
 		}
-		hash, err = hashData(unsecured, proof, canonicalJCS)
+		hash, err = hashData(unsecured, "", proof, "", canonicalJCS)
 	} else {
 		// The proof configuration takes the document's @context
 		// (vc-di-eddsa §3.3.5); the proof itself does not repeat it.
@@ -171,7 +174,7 @@ func sign(doc []byte, key ed25519.PrivateKey, opts Options, suite string) ([]byt
 		if c, ok := obj["@context"]; ok {
 			config["@context"] = c
 		}
-		hash, err = hashData(unsecured, config, canonicalRDFC)
+		hash, err = hashData(unsecured, "", config, "", canonicalRDFC)
 	}
 	if err != nil {
 		return nil, err
@@ -181,7 +184,7 @@ func sign(doc []byte, key ed25519.PrivateKey, opts Options, suite string) ([]byt
 	case !hasProof:
 		obj["proof"] = proof
 	case isArray(existing):
-		obj["proof"] = append(existing.([]any), proof)
+		obj["proof"] = append(slices.Clip(existing.([]any)), proof)
 	default:
 		obj["proof"] = []any{existing, proof}
 	}
@@ -214,15 +217,14 @@ type Verified struct {
 // for proofs of other cryptosuites, so that a caller can hand those to
 // another verifier.
 func Verify(ctx context.Context, doc []byte, keys KeyResolver, opts VerifyOptions) ([]Verified, error) {
-	obj, err := decodeObject(doc)
+	secured, err := decodeObject(doc)
 	if err != nil {
 		return nil, err
 	}
-	raw, ok := obj["proof"]
+	raw, ok := secured["proof"]
 	if !ok {
 		return nil, fmt.Errorf("%w: no proof", ErrMalformed)
 	}
-	delete(obj, "proof")
 	proofs := []any{raw}
 	if isArray(raw) {
 		proofs = raw.([]any)
@@ -244,7 +246,9 @@ func Verify(ctx context.Context, doc []byte, keys KeyResolver, opts VerifyOption
 		if !ok {
 			return nil, fmt.Errorf("%w: proof %d is not an object", ErrMalformed, i)
 		}
-		doc := obj
+		// The document a proof signs: the secured one without its proofs,
+		// left out as it is hashed rather than copied.
+		doc, omit := secured, "proof"
 		if prev, ok := proof["previousProof"]; ok {
 			// A proof of a chain signs the document with the proofs it
 			// names (VC Data Integrity §4.5, Verify Proof Sets and Chains).
@@ -252,10 +256,10 @@ func Verify(ctx context.Context, doc []byte, keys KeyResolver, opts VerifyOption
 			if err != nil {
 				return nil, fmt.Errorf("proof %d: %w", i, err)
 			}
-			doc = maps.Clone(obj)
+			doc, omit = maps.Clone(secured), ""
 			doc["proof"] = matching
 		}
-		v, err := verifyOne(ctx, doc, proof, keys, purpose, opts, now)
+		v, err := verifyOne(ctx, doc, omit, proof, keys, purpose, opts, now)
 		if err != nil {
 			return nil, fmt.Errorf("proof %d: %w", i, err)
 		}
@@ -264,9 +268,11 @@ func Verify(ctx context.Context, doc []byte, keys KeyResolver, opts VerifyOption
 	return out, nil
 }
 
-func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver, purpose string, opts VerifyOptions, now time.Time) (Verified, error) {
+// verifyOne verifies one proof of doc, which is signed without its member
+// omit ("" for none).
+func verifyOne(ctx context.Context, doc map[string]any, omit string, proof map[string]any, keys KeyResolver, purpose string, opts VerifyOptions, now time.Time) (Verified, error) {
 	str := func(k string) string { s, _ := proof[k].(string); return s }
-	canon, legacy := canonicalJCS, false
+	canon, legacy := canonicalizer(canonicalJCS), false
 	switch typ, suite := str("type"), str("cryptosuite"); {
 	case typ == ProofType && suite == CryptosuiteJCS:
 	case typ == ProofType && suite == CryptosuiteRDFC:
@@ -313,10 +319,15 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver,
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return v, fmt.Errorf("%w: proofValue is not a %d-byte signature", ErrMalformed, ed25519.SignatureSize)
 	}
-	config := make(map[string]any, len(proof))
-	for k, val := range proof {
-		if k != "proofValue" {
-			config[k] = val
+	// The proof configuration is the proof without its value; the RDFC
+	// suites add to it, so they get a copy.
+	config, configOmit := proof, "proofValue"
+	if legacy || str("cryptosuite") == CryptosuiteRDFC {
+		config, configOmit = make(map[string]any, len(proof)), ""
+		for k, val := range proof {
+			if k != "proofValue" {
+				config[k] = val
+			}
 		}
 	}
 	switch {
@@ -338,12 +349,15 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver,
 		if !contextPrefix(pc, doc["@context"]) {
 			return v, fmt.Errorf("%w: the proof's @context does not begin the document's", ErrMalformed)
 		}
-		withProofContext := make(map[string]any, len(doc))
-		for k, val := range doc {
-			withProofContext[k] = val
+		// contextPrefix found pc's entries equal to the first of the
+		// document's: if pc is all of it, in the same shape, the document
+		// hashes the same with either.
+		dc := doc["@context"]
+		if isArray(pc) != isArray(dc) || len(asList(pc)) != len(asList(dc)) {
+			withProofContext := maps.Clone(doc)
+			withProofContext["@context"] = pc
+			doc = withProofContext
 		}
-		withProofContext["@context"] = pc
-		doc = withProofContext
 	case suiteRDFC(config):
 		// eddsa-rdfc-2022 hashes the proof configuration with the
 		// document's @context (vc-di-eddsa §3.3.5).
@@ -351,7 +365,7 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver,
 			config["@context"] = c
 		}
 	}
-	hash, err := hashData(doc, config, canon)
+	hash, err := hashData(doc, omit, config, configOmit, canon)
 	if err != nil {
 		return v, err
 	}
@@ -367,52 +381,73 @@ func verifyOne(ctx context.Context, doc, proof map[string]any, keys KeyResolver,
 
 func suiteRDFC(config map[string]any) bool { return config["cryptosuite"] == CryptosuiteRDFC }
 
-// hashData is SHA-256(canon(proof configuration)) || SHA-256(canon(document)).
-func hashData(doc, config map[string]any, canon func(map[string]any) ([]byte, error)) ([]byte, error) {
-	d, err := canon(doc)
+// hashData is SHA-256(canon(proof configuration)) || SHA-256(canon(document)),
+// each without its member named by docOmit and configOmit ("" for none).
+func hashData(doc map[string]any, docOmit string, config map[string]any, configOmit string, canon canonicalizer) ([]byte, error) {
+	// The canonical forms are hashed and dropped: one pooled buffer holds
+	// each in turn.
+	buf := canonBufs.Get().(*[]byte)
+	defer canonBufs.Put(buf)
+	d, err := canon((*buf)[:0], doc, docOmit)
 	if err != nil {
 		return nil, err
 	}
-	c, err := canon(config)
+	dh := sha256.Sum256(d)
+	c, err := canon(d[:0], config, configOmit)
 	if err != nil {
 		return nil, err
 	}
-	ch, dh := sha256.Sum256(c), sha256.Sum256(d)
+	*buf = c
+	ch := sha256.Sum256(c)
 	return append(ch[:], dh[:]...), nil
 }
 
-// canonicalRDFC is the RDFC-1.0 canonical N-Quads of a JSON-LD document.
-func canonicalRDFC(v map[string]any) ([]byte, error) {
+var canonBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// canonicalizer appends the canonical form of v without its member omit
+// ("" for none).
+type canonicalizer func(dst []byte, v map[string]any, omit string) ([]byte, error)
+
+// canonicalRDFC appends the RDFC-1.0 canonical N-Quads of a JSON-LD
+// document.
+func canonicalRDFC(dst []byte, v map[string]any, omit string) ([]byte, error) {
+	if omit != "" {
+		v = maps.Clone(v)
+		delete(v, omit)
+	}
 	out, err := jsonld.Canonicalize(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return append(dst, out...), nil
+}
+
+// canonicalJCS appends the JCS (RFC 8785) form of a decoded document,
+// written from the decoded values rather than by encoding them and parsing
+// the text again.
+func canonicalJCS(dst []byte, v map[string]any, omit string) ([]byte, error) {
+	var out []byte
+	var err error
+	if omit == "" {
+		out, err = credential.AppendCanonicalValue(dst, v)
+	} else {
+		out, err = credential.AppendCanonicalValueWithout(dst, v, omit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	return out, nil
 }
 
-func canonicalJCS(v map[string]any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	out, err := jcs.Transform(b)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	return out, nil
-}
-
-// decodeObject decodes one JSON object, keeping numbers as written so that
-// JCS formats them from their source text.
+// decodeObject decodes one JSON object as strictly as package vc parses
+// credentials (no duplicate keys, valid UTF-8, bounded nesting), keeping
+// numbers as written so that JCS formats them from their source text. The
+// object may be shared with package vc's parse of the same bytes: it must
+// not be modified.
 func decodeObject(doc []byte) (map[string]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(doc))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil || obj == nil {
-		return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data", ErrMalformed)
+	obj, err := vc.ParseObject(doc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object: %w", ErrMalformed, err)
 	}
 	return obj, nil
 }
@@ -469,20 +504,20 @@ func isArray(v any) bool {
 // contextPrefix reports whether proof's @context (a string or an array) is
 // a prefix of doc's.
 func contextPrefix(proof, doc any) bool {
-	list := func(v any) []any {
-		if a, ok := v.([]any); ok {
-			return a
-		}
-		return []any{v}
-	}
-	p, d := list(proof), list(doc)
+	p, d := asList(proof), asList(doc)
 	if doc == nil || len(p) > len(d) {
 		return false
 	}
 	for i := range p {
-		pb, _ := json.Marshal(p[i])
-		db, _ := json.Marshal(d[i])
-		if !bytes.Equal(pb, db) {
+		if ps, ok := p[i].(string); ok {
+			if ps != d[i] {
+				return false
+			}
+			continue
+		}
+		pb, perr := credential.AppendCanonicalValue(nil, p[i])
+		db, derr := credential.AppendCanonicalValue(nil, d[i])
+		if perr != nil || derr != nil || !bytes.Equal(pb, db) {
 			return false
 		}
 	}

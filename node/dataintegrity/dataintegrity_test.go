@@ -1,6 +1,7 @@
 package dataintegrity_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -130,6 +131,7 @@ func TestVerifyRefuses(t *testing.T) {
 			proof(m)["@context"] = []any{"https://www.w3.org/ns/credentials/examples/v2"}
 		}), dataintegrity.VerifyOptions{}, dataintegrity.ErrMalformed},
 		{"not an object", []byte(`[1,2]`), dataintegrity.VerifyOptions{}, dataintegrity.ErrMalformed},
+		{"duplicate key", []byte(`{"proof":{},"proof":{}}`), dataintegrity.VerifyOptions{}, dataintegrity.ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := dataintegrity.Verify(context.Background(), tc.doc, didKeys{}, tc.opts); !errors.Is(err, tc.want) {
@@ -187,6 +189,62 @@ func TestProofSetAndBinding(t *testing.T) {
 	}
 }
 
+// TestProofContextShape: a proof's @context is hashed in its own shape, so a
+// string where the signer's proof had an array of that one entry does not
+// verify.
+func TestProofContextShape(t *testing.T) {
+	priv, vm := vectorKey(t)
+	var unsigned map[string]any
+	if err := json.Unmarshal(read(t, "unsigned.json"), &unsigned); err != nil {
+		t.Fatal(err)
+	}
+	unsigned["@context"] = []any{"https://www.w3.org/ns/credentials/v2"}
+	doc, _ := json.Marshal(unsigned)
+	signed, err := dataintegrity.SignJCS(doc, priv, dataintegrity.Options{VerificationMethod: vm})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dataintegrity.Verify(context.Background(), signed, didKeys{}, dataintegrity.VerifyOptions{}); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	var m map[string]any
+	json.Unmarshal(signed, &m)
+	m["proof"].(map[string]any)["@context"] = "https://www.w3.org/ns/credentials/v2"
+	edited, _ := json.Marshal(m)
+	if _, err := dataintegrity.Verify(context.Background(), edited, didKeys{}, dataintegrity.VerifyOptions{}); !errors.Is(err, dataintegrity.ErrSignature) {
+		t.Fatalf("Verify with the proof's @context a string: got %v, want ErrSignature", err)
+	}
+}
+
+// TestVerifyDecodedText: a proof covers the decoded document, so
+// reformatting keeps it, and an escaped lone surrogate hashes as the
+// U+FFFD it decodes to, as when it was signed.
+func TestVerifyDecodedText(t *testing.T) {
+	priv, vm := vectorKey(t)
+	for _, doc := range []string{
+		`{"@context":["https://www.w3.org/ns/credentials/v2"],"name":"lone \ud800 surrogate","n":1.0}`,
+		`{"@context":["https://www.w3.org/ns/credentials/v2"],"b":[1e3,"\u00e9"],"a":{"y":true,"x":null}}`,
+	} {
+		signed, err := dataintegrity.SignJCS([]byte(doc), priv, dataintegrity.Options{VerificationMethod: vm})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		json.Unmarshal(signed, &m)
+		indented, _ := json.MarshalIndent(m, "", "  ")
+		// The signer encoded the U+FFFD it decoded; escape it back.
+		escaped := bytes.ReplaceAll(signed, []byte("\uFFFD"), []byte(`\ud800`))
+		if strings.Contains(doc, `\ud800`) && !bytes.Contains(escaped, []byte(`\ud800`)) {
+			t.Fatalf("no lone surrogate left in %s", escaped)
+		}
+		for _, d := range [][]byte{signed, indented, escaped} {
+			if _, err := dataintegrity.Verify(context.Background(), d, didKeys{}, dataintegrity.VerifyOptions{}); err != nil {
+				t.Errorf("Verify(%s): %v", d, err)
+			}
+		}
+	}
+}
+
 func FuzzVerify(f *testing.F) {
 	f.Add(read(f, "eddsa-jcs-2022/signedJCS.json"))
 	f.Add(read(f, "eddsa-rdfc-2022/signedDataInt.json"))
@@ -197,6 +255,34 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		// Never a panic; an error is fine.
 		dataintegrity.Verify(context.Background(), doc, didKeys{}, dataintegrity.VerifyOptions{})
+	})
+}
+
+// FuzzSignJCS: signing any document either fails as malformed or gives
+// one whose proof verifies.
+func FuzzSignJCS(f *testing.F) {
+	f.Add(read(f, "unsigned.json"))
+	f.Add(read(f, "eddsa-jcs-2022/signedJCS.json"))
+	f.Add([]byte(`{"a":"\ud800","n":[1e400]}`))
+	f.Add([]byte(`{"@context":"x","proof":[{"id":"p"}],"b":-0.0}`))
+	priv, vm := vectorKey(f)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		signed, err := dataintegrity.SignJCS(doc, priv, dataintegrity.Options{VerificationMethod: vm})
+		if err != nil {
+			if !errors.Is(err, dataintegrity.ErrMalformed) {
+				t.Fatalf("SignJCS: %v is not ErrMalformed", err)
+			}
+			return
+		}
+		if _, err := dataintegrity.Verify(context.Background(), signed, didKeys{}, dataintegrity.VerifyOptions{}); err != nil {
+			// A proof already there may be of another kind; the new one
+			// is not the problem then.
+			var m map[string]any
+			json.Unmarshal(doc, &m)
+			if _, had := m["proof"]; !had {
+				t.Fatalf("Verify(SignJCS(%q)): %v", doc, err)
+			}
+		}
 	})
 }
 

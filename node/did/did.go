@@ -138,7 +138,7 @@ func checkURLChars(s string, queryOrFragment bool) error {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case isAlnum(c), strings.IndexByte("-._~!$&'()*+,;=:@/", c) >= 0:
+		case pchar[c]:
 		case c == '?' && queryOrFragment:
 		case c == '%':
 			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
@@ -151,6 +151,14 @@ func checkURLChars(s string, queryOrFragment bool) error {
 	}
 	return nil
 }
+
+// pchar marks RFC 3986 pchar characters, and "/", outside percent-encodings.
+var pchar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = isAlnum(byte(c)) || strings.IndexByte("-._~!$&'()*+,;=:@/", byte(c)) >= 0
+	}
+	return t
+}()
 
 func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'

@@ -106,10 +106,16 @@ type KeyResolver struct {
 	VerificationMethodType string
 }
 
-// Resolve returns the did:key document of did (see [NewKeyDocument]).
+// Resolve returns the did:key document of did (see [NewKeyDocument]). The
+// document is built once and then shared between callers, who must not
+// modify it.
 func (r KeyResolver) Resolve(ctx context.Context, did string) (*Document, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	cacheKey := r.VerificationMethodType + " " + did
+	if doc, ok := keyDocuments.get(cacheKey); ok {
+		return doc, nil
 	}
 	doc, err := NewKeyDocument(did, r.VerificationMethodType)
 	if err != nil {
@@ -121,5 +127,9 @@ func (r KeyResolver) Resolve(ctx context.Context, did string) (*Document, error)
 		// returns a document for another DID than the one asked for.
 		return nil, fmt.Errorf("%w: %s is not the canonical spelling %s", ErrInvalidDID, quote(did), quote(doc.ID))
 	}
+	keyDocuments.put(cacheKey, doc)
 	return doc, nil
 }
+
+// keyDocuments caches KeyResolver's documents, by method type and DID.
+var keyDocuments boundedCache[*Document]

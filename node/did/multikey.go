@@ -60,6 +60,9 @@ func EncodeMultikeyEd25519(pub ed25519.PublicKey) string {
 // key of another known type (P-256 "zDn…", secp256k1 "zQ3s…", X25519 "z6LS…",
 // an ed25519-priv secret key) wraps [ErrUnsupportedKey] and names the codec.
 func DecodeMultikey(s string) (ed25519.PublicKey, error) {
+	if key, ok := multikeys.get(s); ok {
+		return ed25519.PublicKey(key[:]), nil
+	}
 	raw, err := decodeMultibase(s)
 	if err != nil {
 		return nil, err
@@ -68,8 +71,13 @@ func DecodeMultikey(s string) (ed25519.PublicKey, error) {
 	if err != nil {
 		return nil, err
 	}
+	multikeys.put(s, [ed25519.PublicKeySize]byte(key))
 	return ed25519.PublicKey(key), nil
 }
+
+// multikeys caches DecodeMultikey's keys; an array value, so that every
+// caller gets a copy of its own.
+var multikeys boundedCache[[ed25519.PublicKeySize]byte]
 
 // EncodeMultikeySecretEd25519 returns the secret-key Multikey of an Ed25519
 // private key: "z3u2…", the ed25519-priv multicodec followed by the 32-byte

@@ -165,17 +165,21 @@ func checkTypeValues(ps *problems, p string, v any) []string {
 	var out []string
 	_, isArr := v.([]any)
 	for i, e := range list(v) {
-		ep := p
-		if isArr {
-			ep = pointer(p, i)
+		// The entry's pointer, built only for a problem: most types are
+		// fine, and this runs for every typed object of every credential.
+		ep := func() string {
+			if isArr {
+				return pointer(p, i)
+			}
+			return p
 		}
 		s, ok := e.(string)
 		if !ok {
-			ps.malformed(KindTypeValue, ep, "type value is %s, want a string", jsonKind(e))
+			ps.malformed(KindTypeValue, ep(), "type value is %s, want a string", jsonKind(e))
 			continue
 		}
 		if !isIRIRef(s) {
-			ps.malformed(KindTypeValue, ep, "type value %q is neither a term nor an IRI", s)
+			ps.malformed(KindTypeValue, ep(), "type value %q is neither a term nor an IRI", s)
 			continue
 		}
 		out = append(out, s)
@@ -436,12 +440,9 @@ func isURL(s string) bool {
 	if !isIRIRef(s) {
 		return false
 	}
+	// isIRIRef has parsed s as a URL if it has a scheme.
 	colon := strings.IndexByte(s, ':')
-	if colon < 1 || !isScheme(s[:colon]) {
-		return false
-	}
-	_, err := url.Parse(s)
-	return err == nil
+	return colon > 0 && isScheme(s[:colon])
 }
 
 func isScheme(s string) bool {
@@ -462,14 +463,62 @@ func isIRIRef(s string) bool {
 	if s == "" {
 		return false
 	}
-	for _, r := range s {
-		if r <= ' ' || r == 0x7f || (r >= 0x80 && r <= 0x9f) || strings.ContainsRune("<>\"{}|\\^`", r) {
+	for i := 0; i < len(s); i++ {
+		// The C1 controls U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8.
+		if c := s[i]; notInIRI[c] || c == 0xC2 && i+1 < len(s) && s[i+1] <= 0x9F && s[i+1] >= 0x80 {
 			return false
 		}
 	}
 	if i := strings.IndexByte(s, ':'); i > 0 && isScheme(s[:i]) {
-		_, err := url.Parse(s)
-		return err == nil
+		return urlParses(s, i)
+	}
+	return true
+}
+
+// notInIRI marks the ASCII characters no IRI reference has.
+var notInIRI = func() (t [256]bool) {
+	for c := 0; c <= ' '; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("\x7f<>\"{}|\\^`") {
+		t[c] = true
+	}
+	return t
+}()
+
+// urlParses reports whether url.Parse accepts s, which has a scheme ending
+// at colon and none of the characters isIRIRef refuses. Without '%',
+// url.Parse can fail only in an authority (//host:port), so a URL with no
+// authority (did:…, urn:…) or one of only a host name, the common cases in
+// credentials, is answered without it and its allocations.
+func urlParses(s string, colon int) bool {
+	if strings.IndexByte(s, '%') < 0 {
+		rest, ok := strings.CutPrefix(s[colon+1:], "//")
+		if !ok && !strings.HasPrefix(rest, "/") {
+			return true
+		}
+		if ok {
+			end := strings.IndexAny(rest, "/?#")
+			if end < 0 {
+				end = len(rest)
+			}
+			if isHostName(rest[:end]) {
+				return true
+			}
+		}
+	}
+	_, err := url.Parse(s)
+	return err == nil
+}
+
+// isHostName reports whether s has only letters, digits, '.', '-', '_' and
+// '~', which url.Parse accepts in a host.
+func isHostName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c|0x20 && c|0x20 <= 'z' || isDigit(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+			return false
+		}
 	}
 	return true
 }

@@ -44,20 +44,22 @@ func (v Version) String() string {
 // Credential is a parsed verifiable credential. It keeps the document exactly
 // as decoded; accessors read from it and never change it.
 type Credential struct {
-	raw []byte
+	raw string
 	obj map[string]any
 }
 
 // ParseCredential parses a credential strictly (see MaxDocumentSize and
 // MaxDepth; duplicate keys, invalid UTF-8 and trailing data are refused). It
 // checks only that data is one JSON object: call Check for the data model's
-// rules. Errors wrap ErrParse.
+// rules. A credential parsed again soon after (by the checks of one
+// verification) shares its decoded object, which no one modifies. Errors
+// wrap ErrParse.
 func ParseCredential(data []byte) (*Credential, error) {
-	obj, err := parseObject(data)
+	obj, text, err := parseShared(data)
 	if err != nil {
 		return nil, err
 	}
-	return &Credential{raw: append([]byte(nil), data...), obj: obj}, nil
+	return &Credential{raw: text, obj: obj}, nil
 }
 
 // credentialFromObject wraps an already decoded object (an embedded
@@ -66,9 +68,14 @@ func credentialFromObject(obj map[string]any) *Credential {
 	return &Credential{obj: obj}
 }
 
-// Raw returns the bytes the credential was parsed from (nil for a credential
-// embedded in a presentation). The caller must not modify them.
-func (c *Credential) Raw() []byte { return c.raw }
+// Raw returns a copy of the bytes the credential was parsed from (nil for a
+// credential embedded in a presentation).
+func (c *Credential) Raw() []byte {
+	if c.raw == "" {
+		return nil
+	}
+	return []byte(c.raw)
+}
 
 // Object returns the decoded document: maps, slices, strings, json.Number,
 // bools and nils. The caller must not modify it.

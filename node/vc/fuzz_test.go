@@ -1,8 +1,10 @@
 package vc
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -107,6 +109,26 @@ func FuzzParseDateTimeStamp(f *testing.F) {
 			if err != nil || !back.Equal(got) {
 				t.Fatalf("%q → %v does not round-trip: %v", s, got, err)
 			}
+		}
+	})
+}
+
+// FuzzIsIRIRef: the shortcut urlParses answers as url.Parse does.
+func FuzzIsIRIRef(f *testing.F) {
+	for _, s := range []string{"did:key:z6Mk#z6Mk", "urn:uuid:1?x", "did:web:a%3A8443", "did:web:a%zz", "https://a.example:x/", "http://[::1", "a:b#%", "x:/%", "term", "ex:b c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := isIRIRef(s)
+		want := s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+			return r <= ' ' || r == 0x7f || (r >= 0x80 && r <= 0x9f) || strings.ContainsRune("<>\"{}|\\^`", r)
+		})
+		if i := strings.IndexByte(s, ':'); want && i > 0 && isScheme(s[:i]) {
+			_, err := url.Parse(s)
+			want = err == nil
+		}
+		if got != want {
+			t.Fatalf("isIRIRef(%q) = %v, want %v", s, got, want)
 		}
 	})
 }

@@ -6,22 +6,23 @@ import (
 
 // Presentation is a parsed verifiable presentation, kept as decoded.
 type Presentation struct {
-	raw []byte
+	raw string
 	obj map[string]any
 }
 
 // ParsePresentation parses a presentation with the same strictness as
-// ParseCredential. Errors wrap ErrParse.
+// ParseCredential, and shares its decoded object as ParseCredential does.
+// Errors wrap ErrParse.
 func ParsePresentation(data []byte) (*Presentation, error) {
-	obj, err := parseObject(data)
+	obj, text, err := parseShared(data)
 	if err != nil {
 		return nil, err
 	}
-	return &Presentation{raw: append([]byte(nil), data...), obj: obj}, nil
+	return &Presentation{raw: text, obj: obj}, nil
 }
 
-// Raw returns the bytes the presentation was parsed from; do not modify.
-func (p *Presentation) Raw() []byte { return p.raw }
+// Raw returns a copy of the bytes the presentation was parsed from.
+func (p *Presentation) Raw() []byte { return []byte(p.raw) }
 
 // Object returns the decoded document; do not modify.
 func (p *Presentation) Object() map[string]any { return p.obj }

@@ -3,6 +3,7 @@ package vc
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -85,7 +86,7 @@ var ErrDateTime = errors.New("vc: invalid XML Schema dateTime")
 func pointer(base string, tok any) string {
 	switch t := tok.(type) {
 	case int:
-		return fmt.Sprintf("%s/%d", base, t)
+		return base + "/" + strconv.Itoa(t)
 	case string:
 		t = strings.ReplaceAll(t, "~", "~0")
 		t = strings.ReplaceAll(t, "/", "~1")
