@@ -56,6 +56,7 @@ func newApp() *cli.App {
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
 			devnetCommand,
+			testnetCommand,
 			nodeCommand,
 			verifyCommand,
 			keysCommand,

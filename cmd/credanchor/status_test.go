@@ -147,3 +147,21 @@ func mustReadAll(t *testing.T, resp *http.Response) []byte {
 	}
 	return b
 }
+
+// TestTestnetUp starts `credanchor testnet up --nodes 3` and checks that
+// each printed node answers, as a member of the consortium.
+func TestTestnetUp(t *testing.T) {
+	c, v := startChild(t, []string{"testnet", "up", "--nodes", "3", "--rpc", "127.0.0.1:0"},
+		`node 1: (http://127\.0\.0\.1:\d+)`, `node 2: (http://127\.0\.0\.1:\d+)`, `node 3: (http://127\.0\.0\.1:\d+)`)
+	for _, url := range v {
+		resp, err := http.Get(url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := mustReadAll(t, resp)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s/healthz: %d %s", url, resp.StatusCode, body)
+		}
+	}
+	c.stop(t)
+}
