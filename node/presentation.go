@@ -386,6 +386,17 @@ func verifyPresentation(ctx context.Context, chain anchor.ChainReader, registryA
 		}
 		pv.Credentials = append(pv.Credentials, v)
 	}
+	// A roll-up's components, when they are presented with it.
+	byDigest := make(map[merkle.Hash]bool, len(pv.Credentials))
+	for _, v := range pv.Credentials {
+		byDigest[v.Digest] = byDigest[v.Digest] || v.Verified
+	}
+	for i, pc := range creds {
+		for _, d := range evidenceDigests(pc.data, pc.form) {
+			verified, presented := byDigest[d]
+			pv.Credentials[i].Components = append(pv.Credentials[i].Components, ComponentRef{Digest: d, Presented: presented, Verified: verified})
+		}
+	}
 	switch {
 	case len(creds) == 0:
 		fail(CheckHolderIsSubject, "the presentation carries no credential to prove")

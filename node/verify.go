@@ -56,6 +56,9 @@ type Verification struct {
 	// Status is what each of the credential's status entries says, for a
 	// credential that has a credentialStatus.
 	Status []StatusResult `json:"status,omitempty"`
+	// Components are the component credentials a roll-up names as
+	// evidence, and whether the presentation that carries it verified them.
+	Components []ComponentRef `json:"components,omitempty"`
 }
 
 // AnchorFacts are the chain's facts about an anchored root.

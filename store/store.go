@@ -67,6 +67,8 @@ type Store struct {
 	// status bits and versions, which rewrite a list's record.
 	alloc    statusAlloc
 	statusMu sync.Mutex
+	// pathwayMu makes PutPathway's check and write one step.
+	pathwayMu sync.Mutex
 }
 
 // Open opens or creates the store in cfg.Dir.

@@ -68,6 +68,7 @@ func newApp() *cli.App {
 			revokeCommand,
 			suspendCommand,
 			unsuspendCommand,
+			pathwayCommand,
 			benchCommand,
 		},
 	}

@@ -57,6 +57,9 @@ type PresentationCredentialResult struct {
 	Checks   []node.Check   `json:"checks"`
 	Errors   []CheckProblem `json:"errors"`
 	VerifyResponseFacts
+	// Components are those a roll-up names as evidence, and whether they
+	// are presented with it and verified.
+	Components []node.ComponentRef `json:"components,omitempty"`
 }
 
 // VerifyResponseFacts are what the chain and the credential say, as in
@@ -117,7 +120,7 @@ func (s *Server) verifyPresentation(w http.ResponseWriter, r *http.Request) erro
 	}
 	for i, v := range pv.Credentials {
 		res := PresentationCredentialResult{Verified: v.Verified, Checks: v.Checks, Errors: []CheckProblem{}}
-		res.Issuer, res.Anchor, res.Receipt = v.Issuer, v.Anchor, v.Receipt
+		res.Issuer, res.Anchor, res.Receipt, res.Components = v.Issuer, v.Anchor, v.Receipt, v.Components
 		if v.Digest != [32]byte{} {
 			res.Digest = v.Digest.String()
 		}

@@ -82,6 +82,9 @@ var (
 	ptNoStatus                = problemType{"no-status", "No status kept for this credential", http.StatusNotFound}
 	ptRevocationFinal         = problemType{"revocation-final", "The credential is revoked, which is final", http.StatusConflict}
 	ptInvalidStatusChange     = problemType{"invalid-status-change", "Invalid status change", http.StatusBadRequest}
+	ptInvalidPathway          = problemType{"invalid-pathway", "Invalid pathway", http.StatusBadRequest}
+	ptPathwayExists           = problemType{"pathway-exists", "A pathway of this id is already defined", http.StatusConflict}
+	ptClaimRefused            = problemType{"claim-refused", "The presentation does not earn the pathway", http.StatusUnprocessableEntity}
 )
 
 // problemTypes lists every problem type above. The OpenAPI document lists
@@ -91,7 +94,7 @@ var problemTypes = []problemType{
 	ptUnreadableBody, ptUnauthorized, ptNotFound, ptNotAnchored, ptNoRoute, ptMethod, ptTooLarge,
 	ptMediaType, ptInternal, ptUnavailable, ptInvalidCredential, ptIssuerMismatch, ptNoIssuer,
 	ptNotOwnCredential, ptNotVerified, ptMalformedPresentation, ptPresentationNotVerified,
-	ptNoStatus, ptRevocationFinal, ptInvalidStatusChange,
+	ptNoStatus, ptRevocationFinal, ptInvalidStatusChange, ptInvalidPathway, ptPathwayExists, ptClaimRefused,
 }
 
 // apiError is an error that knows its problem. Detail is sent to the client;
@@ -152,6 +155,10 @@ func problem(err error) (pt problemType, detail string, header map[string]string
 		return ptInvalidParameter, err.Error(), nil
 	case errors.Is(err, node.ErrNotOwnCredential):
 		return ptNotOwnCredential, err.Error(), nil
+	case errors.Is(err, node.ErrInvalidPathway):
+		return ptInvalidPathway, err.Error(), nil
+	case errors.Is(err, node.ErrPathwayExists):
+		return ptPathwayExists, err.Error(), nil
 	case errors.Is(err, node.ErrNoStatus):
 		return ptNoStatus, err.Error() + ": only a credential this node issued with status lists can change status", nil
 	case errors.Is(err, node.ErrRevocationFinal):
