@@ -13,7 +13,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/credanchor/credanchor/anchor"
 	"github.com/credanchor/credanchor/node"
 )
 
@@ -98,32 +97,9 @@ func claimPathway(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--%s: %w", learnerKeyFlag.Name, err)
 	}
-	var (
-		creds []node.PresentedCredential
-		lists [][]byte
-	)
-	for _, arg := range c.Args().Slice()[1:] {
-		credFile, receiptFile, _ := strings.Cut(arg, ":")
-		data, form, err := readCredential(credFile)
-		if err != nil {
-			return err
-		}
-		pc := node.PresentedCredential{Data: data, Form: form}
-		if receiptFile != "" {
-			raw, err := os.ReadFile(receiptFile)
-			if err != nil {
-				return err
-			}
-			if pc.Receipt, err = anchor.ParseReceipt(raw); err != nil {
-				return fmt.Errorf("%s: %w", receiptFile, err)
-			}
-		}
-		creds = append(creds, pc)
-		l, err := presentedStatusLists(c, data, form)
-		if err != nil {
-			return err
-		}
-		lists = append(lists, l...)
+	creds, lists, err := presentedCredentials(c, c.Args().Slice()[1:])
+	if err != nil {
+		return err
 	}
 	base := strings.TrimRight(c.String(nodeURLFlag.Name), "/")
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration(timeoutFlag.Name))

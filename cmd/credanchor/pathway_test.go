@@ -89,6 +89,17 @@ func TestPathwayCLI(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// Presented with its components, the roll-up reports them.
+	_, stderr, code = run(t, "present", "--key", file("learner.key"), "--challenge", "c-1", "--out", file("vp.json"),
+		"--also", file("ds.json")+":"+file("ds.receipt.json"), "--also", file("crypto.json")+":"+file("crypto.receipt.json"),
+		file("rollup.json"), file("rollup.receipt.json"))
+	if code != 0 {
+		t.Fatalf("present: %s", stderr)
+	}
+	out, stderr, code = run(t, "verify", "--presentation", "--challenge", "c-1", "--rpc", c.Chain.RPCURL(), file("vp.json"))
+	if code != 0 || !strings.Contains(out, ": credential 1, verified") || !strings.Contains(out, ": credential 2, verified") {
+		t.Errorf("verify --presentation of the roll-up with its components: exit %d\n%s%s", code, out, stderr)
+	}
 	_, stderr, code = run(t, "pathway", "claim", "--node", a.URL, "--key", file("learner.key"), "security-track", file("ds.json")+":"+file("ds.receipt.json"))
 	if code == 0 || !strings.Contains(stderr, "NOT MET https://northbridge.example/achievements/crypto-201 missing") || !strings.Contains(stderr, "422") {
 		t.Errorf("claim without a component: exit %d\n%s", code, stderr)

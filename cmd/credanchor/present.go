@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/urfave/cli/v2"
 
 	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/node/dataintegrity"
@@ -40,6 +42,10 @@ var (
 		Usage: "the presentation proof's cryptosuite: " + dataintegrity.CryptosuiteJCS + " or " + dataintegrity.CryptosuiteRDFC,
 		Value: dataintegrity.CryptosuiteJCS,
 	}
+	alsoFlag = &cli.StringSliceFlag{
+		Name:  "also",
+		Usage: "another credential to present with the first, as FILE or FILE:RECEIPT (a pathway's components with its roll-up, say); repeat for several",
+	}
 	presentationFlag = &cli.BoolFlag{
 		Name:  "presentation",
 		Usage: "the file is a Verifiable Presentation (from `credanchor present`): check the holder's proof over --challenge and every credential in it, with the receipts it carries",
@@ -61,7 +67,7 @@ URLs it names (or given with --status-list), so that a verifier can check its
 status when the issuer's node is unreachable: each list is checked against
 the hash its issuer anchored last, so a revocation after the presentation
 was made still shows. Prints the presentation to --out or standard output.`,
-	Flags: []cli.Flag{learnerKeyFlag, &cli.StringFlag{Name: challengeFlag.Name, Usage: challengeFlag.Usage, Required: true}, domainFlag, cryptosuiteFlag,
+	Flags: []cli.Flag{learnerKeyFlag, &cli.StringFlag{Name: challengeFlag.Name, Usage: challengeFlag.Usage, Required: true}, domainFlag, cryptosuiteFlag, alsoFlag,
 		&cli.StringSliceFlag{Name: statusListFileFlag.Name, Usage: "a saved status list credential (FILE) of the credential to carry; repeat for several (default: fetch them from the URLs the credential names)"},
 		outFlag, timeoutFlag},
 	Action: present,
@@ -75,27 +81,17 @@ func present(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--%s: %w", learnerKeyFlag.Name, err)
 	}
-	data, form, err := readCredential(c.Args().Get(0))
-	if err != nil {
-		return err
-	}
-	pc := node.PresentedCredential{Data: data, Form: form}
+	args := []string{c.Args().Get(0)}
 	if c.NArg() == 2 {
-		raw, err := os.ReadFile(c.Args().Get(1))
-		if err != nil {
-			return err
-		}
-		if pc.Receipt, err = anchor.ParseReceipt(raw); err != nil {
-			return fmt.Errorf("%s: %w", c.Args().Get(1), err)
-		}
+		args[0] += ":" + c.Args().Get(1)
 	}
-	lists, err := presentedStatusLists(c, data, form)
+	creds, lists, err := presentedCredentials(c, append(args, c.StringSlice(alsoFlag.Name)...))
 	if err != nil {
 		return err
 	}
 	vp, err := node.Present(node.PresentationRequest{
 		Key:         key,
-		Credentials: []node.PresentedCredential{pc},
+		Credentials: creds,
 		StatusLists: lists,
 		Challenge:   c.String(challengeFlag.Name),
 		Domain:      c.String(domainFlag.Name),
@@ -109,6 +105,39 @@ func present(c *cli.Context) error {
 	}
 	_, err = c.App.Writer.Write(append(vp, '\n'))
 	return err
+}
+
+// presentedCredentials reads CREDENTIAL[:RECEIPT] arguments, with the
+// status lists each names.
+func presentedCredentials(c *cli.Context, args []string) ([]node.PresentedCredential, [][]byte, error) {
+	var (
+		creds []node.PresentedCredential
+		lists [][]byte
+	)
+	for _, arg := range args {
+		credFile, receiptFile, _ := strings.Cut(arg, ":")
+		data, form, err := readCredential(credFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		pc := node.PresentedCredential{Data: data, Form: form}
+		if receiptFile != "" {
+			raw, err := os.ReadFile(receiptFile)
+			if err != nil {
+				return nil, nil, err
+			}
+			if pc.Receipt, err = anchor.ParseReceipt(raw); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", receiptFile, err)
+			}
+		}
+		creds = append(creds, pc)
+		l, err := presentedStatusLists(c, data, form)
+		if err != nil {
+			return nil, nil, err
+		}
+		lists = append(lists, l...)
+	}
+	return creds, lists, nil
 }
 
 // presentedStatusLists reads --status-list files, or fetches the status
@@ -178,9 +207,23 @@ func printPresentation(c *cli.Context, pv *node.PresentationVerification) error 
 		}
 	} else {
 		printChecks(c, pv.Checks)
+		index := make(map[merkle.Hash]int, len(pv.Credentials))
+		for i, v := range pv.Credentials {
+			index[v.Digest] = i
+		}
 		for i, v := range pv.Credentials {
 			fmt.Fprintf(c.App.Writer, "credential %d:\n", i)
 			printChecks(c, v.Checks)
+			for _, comp := range v.Components {
+				state := "not presented"
+				switch {
+				case comp.Verified:
+					state = fmt.Sprintf("credential %d, verified", index[comp.Digest])
+				case comp.Presented:
+					state = fmt.Sprintf("credential %d, NOT verified", index[comp.Digest])
+				}
+				fmt.Fprintf(c.App.Writer, "      component %s: %s\n", comp.Digest, state)
+			}
 		}
 		if pv.Verified {
 			fmt.Fprintln(c.App.Writer, "verified")
