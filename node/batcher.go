@@ -83,6 +83,7 @@ func (n *Node) cut(entries []store.QueuedDigest) error {
 		return err
 	}
 	n.trees.put(b.Root, tree)
+	n.noteCut(b, entries)
 	n.mu.Lock()
 	n.pending -= len(entries)
 	n.metrics.pending.Set(float64(n.pending))

@@ -11,6 +11,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	submitted     prometheus.Counter
+	issued        prometheus.Counter
 	anchored      prometheus.Counter
 	pending       prometheus.Gauge
 	batches       prometheus.Counter
@@ -18,12 +19,15 @@ type Metrics struct {
 	anchorLatency prometheus.Histogram
 	gasSpent      prometheus.Counter
 	reorgs        prometheus.Counter
-	// Verify counts verification requests by outcome (verified, failed,
-	// error).
-	Verify          *prometheus.CounterVec
+	// verify counts verification requests by outcome and channel; every
+	// pair exists from the start, so that a rate over it has no gaps.
+	verify          [numOutcomes][numChannels]prometheus.Counter
 	statusChanges   *prometheus.CounterVec
 	statusPublished prometheus.Counter
 	statusGas       prometheus.Counter
+	// institution is an info metric: 1, labelled with the institution the
+	// node counts for, which the other metrics leave out (one per node).
+	institution *prometheus.GaugeVec
 }
 
 func newMetrics() *Metrics {
@@ -31,7 +35,11 @@ func newMetrics() *Metrics {
 		Registry: prometheus.NewRegistry(),
 		submitted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "credanchor_credentials_submitted_total",
-			Help: "Credentials accepted and durably queued (a resubmitted digest counts once).",
+			Help: "Credentials accepted and durably queued, issued ones included (a resubmitted digest counts once).",
+		}),
+		issued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "credanchor_credentials_issued_total",
+			Help: "Credentials the node signed as its institution and queued.",
 		}),
 		anchored: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "credanchor_credentials_anchored_total",
@@ -52,7 +60,7 @@ func newMetrics() *Metrics {
 		}),
 		anchorLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "credanchor_anchor_latency_seconds",
-			Help:    "Time from closing a batch to its confirmed anchor.",
+			Help:    "Time from a credential's submission to its batch's confirmed anchor, one observation per credential.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
 		}),
 		gasSpent: prometheus.NewCounter(prometheus.CounterOpts{
@@ -63,13 +71,9 @@ func newMetrics() *Metrics {
 			Name: "credanchor_anchor_reorgs_total",
 			Help: "Confirmed anchors that left the canonical chain.",
 		}),
-		Verify: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "credanchor_verify_requests_total",
-			Help: "Verification requests by outcome.",
-		}, []string{"outcome"}),
 		statusChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "credanchor_status_changes_total",
-			Help: "Status changes recorded, by action (revoke, suspend, unsuspend).",
+			Help: "Credentials whose status changed, by action (revoke, suspend, unsuspend).",
 		}, []string{"action"}),
 		statusPublished: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "credanchor_status_list_versions_anchored_total",
@@ -79,8 +83,25 @@ func newMetrics() *Metrics {
 			Name: "credanchor_status_list_gas_total",
 			Help: "Gas used by status list anchors.",
 		}),
+		institution: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "credanchor_institution_info",
+			Help: "Always 1: names the institution (issuer DID or member address) whose counts the node exports.",
+		}, []string{"institution"}),
 	}
-	m.Registry.MustRegister(m.submitted, m.anchored, m.pending, m.batches, m.batchSize, m.anchorLatency,
-		m.gasSpent, m.reorgs, m.Verify, m.statusChanges, m.statusPublished, m.statusGas, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	verify := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "credanchor_verify_requests_total",
+		Help: "Verification requests by outcome (verified, failed, error) and channel (http, vc-api, page, libp2p).",
+	}, []string{"outcome", "channel"})
+	for o := range numOutcomes {
+		for c := range numChannels {
+			m.verify[o][c] = verify.WithLabelValues(o.String(), c.String())
+		}
+	}
+	for _, a := range []string{ActionRevoke, ActionSuspend, ActionUnsuspend} {
+		m.statusChanges.WithLabelValues(a)
+	}
+	m.Registry.MustRegister(m.submitted, m.issued, m.anchored, m.pending, m.batches, m.batchSize, m.anchorLatency,
+		m.gasSpent, m.reorgs, verify, m.statusChanges, m.statusPublished, m.statusGas, m.institution,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -81,6 +81,10 @@ type Config struct {
 	// ChallengeTTL is how long a presentation challenge of POST /challenges
 	// may be used. Zero means DefaultChallengeTTL.
 	ChallengeTTL time.Duration
+	// StatsFlushInterval is how often Run makes the stats counts durable
+	// (stats.go); a crash loses at most the counts of one interval. Zero
+	// means DefaultStatsFlushInterval.
+	StatsFlushInterval time.Duration
 }
 
 // Node accepts credentials, batches their digests, anchors the batches and
@@ -117,6 +121,10 @@ type Node struct {
 	// reorgs counts onReorged calls, so that a record read from the store
 	// before a reorg is not cached after it.
 	reorgs atomic.Uint64
+	// stats counts for the institution in the store; queueWaits keeps
+	// the queue waits of batches until their anchor is confirmed.
+	stats      *stats
+	queueWaits queueWaits
 
 	mu      sync.Mutex
 	pending int // digests in the queue
@@ -138,6 +146,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.StatusPublishInterval <= 0 {
 		cfg.StatusPublishInterval = DefaultStatusPublishInterval
+	}
+	if cfg.StatsFlushInterval <= 0 {
+		cfg.StatsFlushInterval = DefaultStatsFlushInterval
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -192,6 +203,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if n.chainID, err = cfg.Chain.ChainID(ctx); err != nil {
 		return nil, fmt.Errorf("node: chain id: %w", err)
 	}
+	if n.stats, err = newStats(n.st, n.institution(ctx)); err != nil {
+		return nil, err
+	}
+	n.metrics.institution.WithLabelValues(n.stats.institution).Set(1)
 	queued, err := n.st.PendingCount()
 	if err != nil {
 		return nil, err
@@ -213,7 +228,7 @@ func (n *Node) Registry() common.Address { return n.cfg.Registry }
 // Run batches and anchors until ctx ends, and returns ctx's error.
 func (n *Node) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		n.anchorer.Run(ctx)
@@ -221,6 +236,10 @@ func (n *Node) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		n.runPublisher(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		n.runStatsFlusher(ctx)
 	}()
 	err := n.batchLoop(ctx)
 	wg.Wait()
@@ -239,6 +258,15 @@ type Submission struct {
 // Submit durably records a credential and queues it for the next batch.
 // When it returns without error the credential survives a crash.
 func (n *Node) Submit(data []byte, form credential.Form) (*Submission, error) {
+	sub, err := n.submit(data, form)
+	if err == nil && sub.Created {
+		n.stats.submitted.Add(time.Now(), 1)
+	}
+	return sub, err
+}
+
+// submit is Submit without the stats, which count issued credentials apart.
+func (n *Node) submit(data []byte, form credential.Form) (*Submission, error) {
 	digest, err := credential.Digest(data, form)
 	if err != nil {
 		return nil, err
@@ -444,9 +472,7 @@ func (n *Node) onConfirmed(b *store.Batch) {
 	n.metrics.anchored.Add(float64(b.Size))
 	n.metrics.batches.Inc()
 	n.metrics.gasSpent.Add(float64(b.GasUsed))
-	if !b.CreatedAt.IsZero() && !b.BlockTime.IsZero() {
-		n.metrics.anchorLatency.Observe(time.Since(b.CreatedAt).Seconds())
-	}
+	n.countAnchored(b, time.Now())
 }
 
 func (n *Node) onReorged(b *store.Batch) {

@@ -141,7 +141,7 @@ func (n *Node) ChangeStatus(digest merkle.Hash, action, reason string) ([]EntryS
 	if err != nil {
 		return nil, err
 	}
-	found := false
+	found, changed := false, false
 	for _, e := range es {
 		if e.Purpose != purpose {
 			continue
@@ -152,12 +152,17 @@ func (n *Node) ChangeStatus(digest merkle.Hash, action, reason string) ([]EntryS
 			return nil, err
 		}
 		if err == nil {
-			n.metrics.statusChanges.WithLabelValues(action).Inc()
+			changed = true
 			n.log.Info("status changed", slog.String("digest", digest.String()), slog.String("action", action), slog.String("list", e.ListID))
 		}
 	}
 	if !found {
 		return nil, ErrNoStatus
+	}
+	if changed {
+		// Once per credential, whatever its number of entries of the
+		// purpose.
+		n.countStatus(action)
 	}
 	n.kickPublisher(n.publish)
 	return n.StatusOf(digest)
@@ -378,8 +383,12 @@ func (n *Node) recheckStatusAnchor(ctx context.Context, l *store.StatusList) err
 		return err
 	}
 	n.log.Warn("status list anchor missing on chain: anchoring it again", slog.String("list", l.ID), slog.Uint64("version", v.Version))
-	_, err = n.anchorer.AnchorStatusList(ctx, listID, v.Hash, n.markAnchored(l.ID, v.Version))
-	return err
+	a, err := n.anchorer.AnchorStatusList(ctx, listID, v.Hash, n.markAnchored(l.ID, v.Version))
+	if err != nil {
+		return err
+	}
+	n.countStatusGas(a.GasUsed)
+	return nil
 }
 
 // markAnchored records a version anchored the moment its transaction is
@@ -412,7 +421,7 @@ func (n *Node) publishList(ctx context.Context, l *store.StatusList, dirty bool)
 		return err
 	}
 	n.metrics.statusPublished.Inc()
-	n.metrics.statusGas.Add(float64(a.GasUsed))
+	n.countStatusGas(a.GasUsed)
 	n.log.Info("status list published", slog.String("list", l.ID), slog.Uint64("version", v.Version),
 		slog.Uint64("block", a.BlockNumber), slog.Uint64("gas", a.GasUsed), slog.Duration("took", time.Since(start)))
 	return nil

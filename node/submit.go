@@ -77,6 +77,7 @@ func (n *Node) SubmitMany(items []Item) []ItemResult {
 		results[i].Submission = &Submission{Digest: merkle.Hash(digests[i]), Created: created[k], Record: r}
 	}
 	n.queued(fresh)
+	n.stats.submitted.Add(time.Now(), uint64(fresh))
 	return results
 }
 

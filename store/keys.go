@@ -16,6 +16,10 @@ import (
 //	c/<digest:32>            credential record (JSON-encoded Credential)
 //	q/<seq:8>                the pending queue: digests waiting for a batch, in arrival order
 //	m/<name>                 node metadata (schema version, chain id, registry address)
+//	n/<subject>\0<hour:8><metric>\0<label>
+//	                         a stats counter's count in one hour (stats.go): uint64, 8 bytes;
+//	                         subject, metric and label are strings without NUL (\0 is one
+//	                         NUL byte), hour counts hours since the Unix epoch (UTC)
 //
 // Status lists (status.go) are named by <list:5>, a purpose code (1 byte:
 // 1 revocation, 2 suspension) and the list's number within its purpose (4
@@ -30,6 +34,10 @@ import (
 //	v/<list:5><version:8>               status list version record (binary, statusVersionV1)
 //	e/<digest:32><list:5><index:8>      a status entry of an issued credential (empty value)
 //
+// Pathways (pathway.go):
+//
+//	p/<id>                              a pathway definition (JSON, as the node stored it)
+//
 // Integers are big-endian, so that key order is numeric order.
 const (
 	prefixBatch      = 'b'
@@ -39,6 +47,7 @@ const (
 	prefixCredential = 'c'
 	prefixQueue      = 'q'
 	prefixMeta       = 'm'
+	prefixStats      = 'n'
 
 	prefixStatusList    = 'l'
 	prefixStatusAlloc   = 'a'

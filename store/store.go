@@ -69,6 +69,9 @@ type Store struct {
 	statusMu sync.Mutex
 	// pathwayMu makes PutPathway's check and write one step.
 	pathwayMu sync.Mutex
+
+	// stats accumulates stats counts until FlushStats (stats.go).
+	stats statsAcc
 }
 
 // Open opens or creates the store in cfg.Dir.
@@ -132,14 +135,20 @@ func (s *Store) checkSchema() error {
 	return nil
 }
 
-// Close closes the database. It is safe to call Close more than once.
+// Close flushes the stats counts not yet flushed and closes the database.
+// It is safe to call Close more than once.
 func (s *Store) Close() error {
 	if s.db == nil {
 		return nil
 	}
+	flushErr := s.FlushStats()
+	// Under flushMu, so that a stats query or flush running now finishes
+	// before the database goes.
+	s.stats.flushMu.Lock()
+	defer s.stats.flushMu.Unlock()
 	err := s.db.Close()
 	s.db = nil
-	return err
+	return errors.Join(flushErr, err)
 }
 
 // Meta returns the node metadata value stored under name.

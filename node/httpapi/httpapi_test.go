@@ -212,8 +212,8 @@ func TestSubmitAnchorVerify(t *testing.T) {
 		}
 		for _, want := range []string{
 			"credanchor_credentials_submitted_total 1\n",
-			`credanchor_verify_requests_total{outcome="verified"} 3`,
-			`credanchor_verify_requests_total{outcome="failed"} 2`,
+			`credanchor_verify_requests_total{channel="http",outcome="verified"} 3`,
+			`credanchor_verify_requests_total{channel="http",outcome="failed"} 2`,
 			`credanchor_http_request_duration_seconds_count{code="201",method="POST",route="/v1/issue"} 1`,
 			`credanchor_http_request_duration_seconds_bucket{code="200",method="GET",route="/v1/credentials/{digest}",le="+Inf"}`,
 		} {

@@ -180,7 +180,7 @@ type vcapiFailure struct {
 // with verified false and the failed checks.
 func (s *Server) vcapiVerify(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.vcapiVerdict(w, r)
-	s.countVerify(v, err)
+	s.countVerify(r, node.ChannelVCAPI, v, err)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ var presentationCheckTitles = map[string]string{
 // true, or a 400 problem with verified false and the failed checks.
 func (s *Server) verifyPresentation(w http.ResponseWriter, r *http.Request) error {
 	pv, err := s.presentationVerdict(w, r)
-	s.countVerify(presentationOutcome(pv), err)
+	s.countVerify(r, node.ChannelVCAPI, presentationOutcome(pv), err)
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,8 @@ var routes = []route{
 	{http.MethodPost, "/challenges", false, (*Server).challenge},
 	{http.MethodGet, "/v1/batches", false, (*Server).batches},
 	{http.MethodGet, "/v1/batches/{root}", false, (*Server).batch},
+	{http.MethodGet, "/v1/stats", false, (*Server).stats},
+	{http.MethodGet, "/dashboard", false, (*Server).dashboard},
 	{http.MethodGet, "/v1/openapi.json", false, (*Server).openAPI},
 	{http.MethodGet, "/healthz", false, (*Server).health},
 	{http.MethodGet, "/metrics", false, (*Server).serveMetrics},

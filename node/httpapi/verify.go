@@ -68,11 +68,13 @@ var checkTitles = map[string]string{
 	node.CheckStatus:         "The credential is revoked or suspended, or its status cannot be checked",
 }
 
-// Outcomes of the verify metric.
+// ChannelHeader is the request header with which the node's own web page
+// marks its verification requests, so that the stats count them under the
+// page channel. Only the value ChannelHeaderPage is honoured; any other is
+// ignored, and the request counts under its route's channel.
 const (
-	outcomeVerified = "verified"
-	outcomeFailed   = "failed"
-	outcomeError    = "error"
+	ChannelHeader     = "X-Credanchor-Channel"
+	ChannelHeaderPage = "page"
 )
 
 // verify checks a credential, with or without its receipt. Every request
@@ -80,7 +82,7 @@ const (
 // a request that got none (bad input or a node failure).
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.verdict(r, w)
-	s.countVerify(v, err)
+	s.countVerify(r, node.ChannelHTTP, v, err)
 	if err != nil {
 		return err
 	}
@@ -112,18 +114,22 @@ func checkProblems(v *node.Verification) []CheckProblem {
 	return out
 }
 
-// countVerify counts a request in the verify metric: verified or failed for
-// a verdict, error for a request that got none.
-func (s *Server) countVerify(v *node.Verification, err error) {
-	outcome := outcomeError
+// countVerify counts a request in the node's stats and verify metric:
+// verified or failed for a verdict, error for a request that got none; on
+// its route's channel, or the page's when the page says so.
+func (s *Server) countVerify(r *http.Request, ch node.Channel, v *node.Verification, err error) {
+	outcome := node.OutcomeError
 	switch {
 	case err != nil:
 	case v.Verified:
-		outcome = outcomeVerified
+		outcome = node.OutcomeVerified
 	default:
-		outcome = outcomeFailed
+		outcome = node.OutcomeFailed
 	}
-	s.node.Metrics().Verify.WithLabelValues(outcome).Inc()
+	if r.Header.Get(ChannelHeader) == ChannelHeaderPage {
+		ch = node.ChannelPage
+	}
+	s.node.CountVerification(ch, outcome)
 }
 
 // check verifies a credential with the chain calls bounded by
