@@ -151,6 +151,9 @@ func nodeConfig(cfg Config) *node.Config {
 	conf.HTTPHost = loopback
 	conf.HTTPPort = cfg.HTTPPort
 	conf.HTTPModules = slices.Clone(httpModules)
+	// The verifier page's chain-only mode calls the RPC from a browser,
+	// whose page is served from another origin (a node).
+	conf.HTTPCors = []string{"*"}
 	conf.WSHost = ""
 	conf.AuthAddr = loopback
 	conf.P2P = p2p.Config{

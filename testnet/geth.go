@@ -142,6 +142,7 @@ func (g *Geth) launch(ctx context.Context, bin string) error {
 		"--datadir", g.dataDir,
 		"--http", "--http.addr", loopback, "--http.port", "0",
 		"--http.api", strings.Join(httpModules, ","),
+		"--http.corsdomain", "*",
 		// The engine API is not served in dev mode; port 0 keeps it from
 		// ever colliding if it were.
 		"--authrpc.addr", loopback, "--authrpc.port", "0",

@@ -109,6 +109,7 @@ func New(cfg Config) (*Server, error) {
 	for _, rt := range routes {
 		s.mux.Handle(rt.pattern(), s.endpoint(rt))
 	}
+	s.mountWeb() // the verifier page: not an API route, so not in routes
 	s.handler = http.HandlerFunc(s.serve)
 	return s, nil
 }

@@ -441,7 +441,7 @@ func TestErrors(t *testing.T) {
 		{name: "verify receipt not object", method: "POST", path: "/v1/verify", contentType: "application/json",
 			body: []byte(`{"credential": {}, "receipt": "r"}`), status: 400, typ: "malformed-receipt"},
 		{name: "unknown route", method: "GET", path: "/v2/anything", status: 404},
-		{name: "root", method: "GET", path: "/", status: 404},
+		{name: "POST root", method: "POST", path: "/", status: 405, header: [2]string{"Allow", "GET"}},
 		{name: "trailing slash", method: "GET", path: "/v1/credentials/", status: 404},
 		{name: "wrong method", method: "DELETE", path: "/v1/credentials", status: 405, header: [2]string{"Allow", "POST"}},
 		{name: "GET verify", method: "GET", path: "/v1/verify", status: 405, header: [2]string{"Allow", "POST"}},
