@@ -255,19 +255,39 @@ type pageStatus struct {
 	Text    string `json:"text"`
 }
 
-// chromiumPath is Debian's chromium (.ci/run installs it), or
-// $CREDANCHOR_CHROMIUM.
+// chromiumPath is Debian's chromium, or $CREDANCHOR_CHROMIUM. On a fresh
+// machine where the test runs as root (CI, a container) it installs the
+// package itself, as the contracts' test installs solc, so that `go test
+// ./...` works from nothing; missing is a failure, never a skip.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
 	if p := os.Getenv("CREDANCHOR_CHROMIUM"); p != "" {
 		return p
 	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
+	find := func() string {
+		for _, name := range []string{"chromium", "chromium-browser"} {
+			if p, err := exec.LookPath(name); err == nil {
+				return p
+			}
+		}
+		return ""
+	}
+	if p := find(); p != "" {
+		return p
+	}
+	if _, err := exec.LookPath("apt-get"); err == nil && os.Geteuid() == 0 {
+		t.Log("installing Debian's chromium: apt-get install chromium")
+		for _, args := range [][]string{{"update", "-qq"}, {"install", "-y", "-qq", "chromium"}} {
+			cmd := exec.Command("apt-get", args...)
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("apt-get %s: %v\n%s", args[0], err, out)
+			}
+		}
+		if p := find(); p != "" {
 			return p
 		}
 	}
-	// Missing is a failure, not a skip: CI installs it.
 	t.Fatal("no chromium on PATH: install Debian's chromium package (apt-get install chromium), or set CREDANCHOR_CHROMIUM")
 	return ""
 }
@@ -284,7 +304,12 @@ func startBrowser(t *testing.T) *browser {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core", "package.json")); err != nil {
-		t.Fatalf("playwright-core is not installed: run npm ci --prefix node/httpapi/web/e2e (%v)", err)
+		t.Log("installing the pinned playwright-core: npm ci")
+		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("playwright-core is not installed and npm ci failed: %v\n%s\n\trun npm ci --prefix node/httpapi/web/e2e", err, out)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, nodeBin, filepath.Join(dir, "drive.mjs"))
