@@ -592,6 +592,35 @@ func TestWebPage(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A pathway's roll-up, earned with the valid credential, presented
+	// with it.
+	pathway, _ := json.Marshal(map[string]any{"id": "web-track",
+		"achievement": map[string]any{"id": "https://uni.example/pathways/web", "type": []string{"Achievement"}, "name": "Web Track",
+			"description": "One badge.", "criteria": map[string]any{"narrative": "Earn DS 101."}},
+		"requirement": map[string]any{"kind": "allOf", "components": []map[string]string{{"achievementId": "https://uni.example/achievements/ds-101"}}}})
+	if r := e.request(http.MethodPost, "/v1/pathways", "application/json", pathway, "Authorization", "Bearer "+issuerToken); r.status != http.StatusCreated {
+		t.Fatalf("define pathway: %s", r)
+	}
+	claimVP, err := node.Present(node.PresentationRequest{Key: alice.key, Challenge: e.challenge(), Credentials: []node.PresentedCredential{
+		{Data: valid.Credential, Form: credential.FormJSON, Receipt: validReceipt}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimBody, _ := json.Marshal(map[string]json.RawMessage{"verifiablePresentation": claimVP})
+	cr := e.request(http.MethodPost, "/v1/pathways/web-track/claim", "application/json", claimBody)
+	if cr.status != http.StatusCreated {
+		t.Fatalf("claim: %s", cr)
+	}
+	rollup := decode[ClaimResponse](t, cr)
+	e.waitAnchored(rollup.Digest)
+	e.waitStatus(rollup.Credential, "")
+	rollupVP, err := node.Present(node.PresentationRequest{Key: alice.key, Challenge: e.challenge(), Credentials: []node.PresentedCredential{
+		{Data: rollup.Credential, Form: credential.FormJSON, Receipt: e.receiptOf(t, rollup.Credential, credential.FormJSON)},
+		{Data: valid.Credential, Form: credential.FormJSON, Receipt: validReceipt}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	open := b.do(t, map[string]any{"op": "open", "url": e.srv.URL + "/"})
 	if open.Status != http.StatusOK || open.Header["content-security-policy"] != webCSP {
 		t.Fatalf("open: status %d, CSP %v", open.Status, open.Header["content-security-policy"])
@@ -678,6 +707,16 @@ func TestWebPage(t *testing.T) {
 		}
 	})
 
+	t.Run("roll-up with its component", func(t *testing.T) {
+		r := b.verify(t, verifyCase{name: "rollup", mode: "node", credential: indentJSON(t, rollupVP)}, "", shots)
+		if r.Verdict != "verified" || !slices.Equal(r.Credentials, []string{"verified", "verified"}) {
+			t.Errorf("verdict %q, credentials %v", r.Verdict, r.Credentials)
+		}
+		if got := r.Facts["component-0-0"]; got != "credential 2, verified" {
+			t.Errorf("the roll-up's component shows %q, want credential 2, verified", got)
+		}
+	})
+
 	t.Run("presentation", func(t *testing.T) {
 		r := b.verify(t, verifyCase{name: "presentation", mode: "node", credential: indentJSON(t, vp)}, "", shots)
 		if r.Verdict != "verified" {
@@ -732,7 +771,7 @@ func TestWebPage(t *testing.T) {
 		// The page marks its calls, and the node counts them apart: the
 		// verifications above, and no others.
 		metrics := string(e.get("/metrics").body)
-		for outcome, want := range map[string]string{"verified": "3", "failed": "2"} {
+		for outcome, want := range map[string]string{"verified": "4", "failed": "2"} {
 			re := regexp.MustCompile(`(?m)^credanchor_verify_requests_total\{channel="page",outcome="` + outcome + `"\} (\S+)$`)
 			m := re.FindStringSubmatch(metrics)
 			if m == nil || m[1] != want {

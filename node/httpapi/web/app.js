@@ -450,11 +450,29 @@ async function verifyPresentationWithNode(vp) {
         el("h3", {}, "Credential " + (i + 1) + ": " + VERDICT_TEXT[v][0]),
         el("div", { class: "cards" }, achievementCard(value), issuerCard(value, r.anchor)),
         checksCard(r.checks || [], "credential-" + i, "Checks"),
+        componentsCard(r.components, results, i),
         anchorCard(r.anchor, r.receipt),
       ),
     );
   });
   return out;
+}
+
+/** componentsCard lists the components a roll-up names as evidence, and which credential of the presentation is each. */
+function componentsCard(components, results, i) {
+  if (!components || components.length === 0) {
+    return null;
+  }
+  const rows = components.map((c, j) => {
+    const at = results.findIndex((r) => r.digest === c.digest);
+    let state = "not presented";
+    if (c.presented) {
+      state = "credential " + (at + 1) + ", " + (c.verified ? "verified" : "NOT verified");
+    }
+    return [c.digest, state, "component-" + i + "-" + j];
+  });
+  const id = "components-title-" + i;
+  return el("section", { class: "card", "aria-labelledby": id }, el("h3", { id }, "Components of this pathway"), dl(rows));
 }
 
 /** localValidity checks a credential's validity period here, for the chain-only mode. */
