@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -120,23 +118,12 @@ func changeStatus(c *cli.Context, action string) error {
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration(timeoutFlag.Name))
 	defer cancel()
 	u := strings.TrimRight(c.String(nodeURLFlag.Name), "/") + "/v1/credentials/" + d.String() + "/" + action
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	code, out, err := nodeCall(ctx, http.MethodPost, u, c.String(tokenFlag.Name), body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.String(tokenFlag.Name))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return problemError(resp.StatusCode, out)
+	if code != http.StatusOK {
+		return problemError(code, out)
 	}
 	if c.Bool(jsonOutFlag.Name) {
 		_, err = c.App.Writer.Write(out)

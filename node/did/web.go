@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/credanchor/credanchor/node/webfetch"
 )
 
 // Defaults of [WebConfig].
@@ -158,46 +158,15 @@ func NewWebResolver(cfg WebConfig) (*WebResolver, error) {
 	return r, nil
 }
 
-// publicTransport is a transport that dials only public unicast addresses.
-// The check runs on the address actually dialled, after DNS resolution, so a
-// name that resolves to a private address is refused too.
+// publicTransport is a transport that dials only public unicast addresses
+// (webfetch.PublicOnly), its refusals wrapping ErrRefused.
 func publicTransport() *http.Transport {
-	d := &net.Dialer{Timeout: DefaultWebTimeout, KeepAlive: 30 * time.Second, Control: dialPublicOnly}
-	// Built from scratch rather than cloned from http.DefaultTransport, which
-	// a program may have replaced; Proxy stays nil because a proxy would be
-	// the address dialled, defeating the check.
-	return &http.Transport{
-		DialContext:           d.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   DefaultWebTimeout,
-		ResponseHeaderTimeout: DefaultWebTimeout,
-	}
+	return webfetch.NewTransport(DefaultWebTimeout, dialPublicOnly)
 }
 
-// nonPublic lists special-purpose IPv4 ranges that netip does not classify as
-// private but that are not on the public internet either (RFC 6598 shared
-// address space, RFC 2544 benchmarking, RFC 6890 IETF protocol assignments).
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("100.64.0.0/10"),
-	netip.MustParsePrefix("198.18.0.0/15"),
-	netip.MustParsePrefix("192.0.0.0/24"),
-}
-
-func dialPublicOnly(network, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: cannot check address %s: %w", ErrRefused, quote(address), err)
-	}
-	a := ap.Addr().Unmap()
-	if !a.IsGlobalUnicast() || a.IsPrivate() {
-		return fmt.Errorf("%w: %s is not a public unicast address", ErrRefused, a)
-	}
-	for _, p := range nonPublic {
-		if p.Contains(a) {
-			return fmt.Errorf("%w: %s is in special-purpose range %s", ErrRefused, a, p)
-		}
+func dialPublicOnly(network, address string, c syscall.RawConn) error {
+	if err := webfetch.PublicOnly(network, address, c); err != nil {
+		return fmt.Errorf("%w: %w", ErrRefused, err)
 	}
 	return nil
 }

@@ -75,21 +75,11 @@ func New(cfg Config) (*Fetcher, error) {
 		f.client = cfg.Client
 		return f, nil
 	}
-	d := &net.Dialer{Timeout: f.timeout, KeepAlive: 30 * time.Second}
+	var control func(network, address string, c syscall.RawConn) error
 	if !cfg.AllowPrivate {
-		d.Control = dialPublicOnly
+		control = PublicOnly
 	}
-	// Built from scratch rather than cloned from http.DefaultTransport, which
-	// a program may have replaced; Proxy stays nil because a proxy would be
-	// the address dialled, defeating the check.
-	tr := &http.Transport{
-		DialContext:           d.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   f.timeout,
-		ResponseHeaderTimeout: f.timeout,
-	}
+	tr := NewTransport(f.timeout, control)
 	f.client = &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
 			return fmt.Errorf("%w: more than %d redirects", ErrRefused, maxRedirects)
@@ -140,6 +130,23 @@ func (f *Fetcher) Get(ctx context.Context, rawURL, accept string) ([]byte, strin
 	return body, resp.Header.Get("Content-Type"), nil
 }
 
+// NewTransport returns a transport that dials directly (no proxy: a proxy
+// would be the address dialled, defeating control) with control as the
+// dialer's check of each address, nil for none. It is built from scratch
+// rather than cloned from http.DefaultTransport, which a program may have
+// replaced.
+func NewTransport(timeout time.Duration, control func(network, address string, c syscall.RawConn) error) *http.Transport {
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second, Control: control}
+	return &http.Transport{
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   timeout,
+		ResponseHeaderTimeout: timeout,
+	}
+}
+
 // nonPublic lists special-purpose IPv4 ranges that netip does not classify as
 // private but that are not on the public internet either (RFC 6598 shared
 // address space, RFC 2544 benchmarking, RFC 6890 IETF protocol assignments).
@@ -149,9 +156,11 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("192.0.0.0/24"),
 }
 
-// dialPublicOnly runs on the address actually dialled, after DNS
-// resolution, so a name that resolves to a private address is refused too.
-func dialPublicOnly(network, address string, _ syscall.RawConn) error {
+// PublicOnly is a dialer Control that refuses every address but a public
+// unicast one, with an error wrapping ErrRefused. It runs on the address
+// actually dialled, after DNS resolution, so a name that resolves to a
+// private address is refused too.
+func PublicOnly(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("%w: cannot check address %q: %w", ErrRefused, address, err)
