@@ -353,7 +353,8 @@ func (a *Anchorer) recheckConfirmed(ctx context.Context, v *chainView) error {
 	}
 	head := v.head.Number.Uint64()
 	for _, b := range confirmed {
-		if a.started && b.BlockNumber+a.cfg.ReorgWindow < head {
+		// Another member's batch is its anchorer's to follow.
+		if b.Foreign || a.started && b.BlockNumber+a.cfg.ReorgWindow < head {
 			continue
 		}
 		canonical := false

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/contracts/registry"
 	"github.com/credanchor/credanchor/store"
 )
@@ -254,4 +255,33 @@ func headHash(t *testing.T, c *simChain) [32]byte {
 		t.Fatal(err)
 	}
 	return h.Hash()
+}
+
+// TestAnchorerLeavesForeignBatches: a batch another member anchored, held
+// for its credentials, is never rechecked or anchored by this node, even
+// when its block is not on this chain.
+func TestAnchorerLeavesForeignBatches(t *testing.T) {
+	c := newSimChain(t)
+	st := openStore(t, t.TempDir())
+	reorged := 0
+	a := newAnchorer(t, c, st, func(cfg *anchor.Config) {
+		cfg.OnReorged = func(*store.Batch) { reorged++ }
+	})
+	tree, err := merkle.New([]merkle.Hash{{1}, {2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := tree.Root()
+	b := &store.Batch{Root: root, Size: 2, BlockNumber: 1, BlockHash: [32]byte{0xee}, Member: [20]byte{9}}
+	if err := st.AddForeignBatch(b, [][32]byte{{1}, {2}}); err != nil {
+		t.Fatal(err)
+	}
+	nonce := pendingNonce(t, c)
+	step(t, a)
+	c.sim.Commit()
+	step(t, a)
+	got := wantState(t, st, root, store.BatchConfirmed)
+	if !got.Foreign || got.BlockHash != b.BlockHash || reorged != 0 || pendingNonce(t, c) != nonce {
+		t.Fatalf("foreign batch %+v after two passes, %d reorgs, nonce %d → %d", got, reorged, nonce, pendingNonce(t, c))
+	}
 }

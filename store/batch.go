@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -84,6 +85,10 @@ type Batch struct {
 	Attempts int `json:"attempts"`
 	// Error is the last reason the chain refused the anchor, for BatchFailed.
 	Error string `json:"error,omitempty"`
+	// Foreign marks a batch another consortium member anchored, which this
+	// node holds (AddForeignBatch) to answer for its credentials; it never
+	// anchors it.
+	Foreign bool `json:"foreign,omitempty"`
 }
 
 // CreateBatch durably stores a new batch with its digests in leaf order, in
@@ -243,4 +248,74 @@ func (s *Store) batches(roots [][32]byte) ([]*Batch, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// foreignChunk bounds the credential records of one write of
+// AddForeignBatch, so that a batch of millions does not build one huge
+// Pebble batch in memory.
+const foreignChunk = 1 << 16
+
+// AddForeignBatch durably stores a batch another member anchored, with its
+// digests in leaf order, in state BatchConfirmed and marked Foreign, and a
+// credential record for each digest this node does not already hold (one
+// of its own keeps its own record). The caller has checked that the digests
+// rebuild the root and that the chain holds the anchor b names. It returns
+// ErrExists if a batch with the same root is stored.
+//
+// The credential records go first, in chunks; the batch record goes last in
+// a synced write, which makes every earlier write durable too. A crash in
+// between leaves records that point at a batch the store does not hold, so
+// no reader takes them for answers, and the batch can be added again.
+func (s *Store) AddForeignBatch(b *Batch, digests [][32]byte) error {
+	if s.db == nil {
+		return ErrClosed
+	}
+	if uint64(len(digests)) != b.Size || b.Size == 0 {
+		return fmt.Errorf("store: batch of size %d with %d digests", b.Size, len(digests))
+	}
+	b.State, b.Foreign = BatchConfirmed, true
+	rec, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("store: encode batch: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.get(batchKey(b.Root)); err == nil {
+		return fmt.Errorf("%w: batch %x", ErrExists, b.Root)
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	flat := make([]byte, 0, 32*len(digests))
+	for start := 0; start < len(digests); start += foreignChunk {
+		wb := s.db.NewBatch()
+		for i := start; i < min(start+foreignChunk, len(digests)); i++ {
+			d := digests[i]
+			flat = append(flat, d[:]...)
+			if _, err := s.get(credentialKey(d)); err == nil {
+				continue
+			} else if !errors.Is(err, ErrNotFound) {
+				wb.Close()
+				return err
+			}
+			c := Credential{Digest: d, SubmittedAt: b.BlockTime, Batched: true, BatchRoot: b.Root, LeafIndex: uint64(i)}
+			if err := wb.Set(credentialKey(d), c.marshal(), nil); err != nil {
+				wb.Close()
+				return err
+			}
+		}
+		err := wb.Commit(pebble.NoSync)
+		wb.Close()
+		if err != nil {
+			return fmt.Errorf("store: foreign batch records: %w", err)
+		}
+	}
+	wb := s.db.NewBatch()
+	defer wb.Close()
+	if err := putBatch(wb, b, rec, flat); err != nil {
+		return err
+	}
+	if err := wb.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("store: foreign batch: %w", err)
+	}
+	return nil
 }
