@@ -18,6 +18,7 @@ import (
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/node/did"
+	"github.com/credanchor/credanchor/p2p"
 	"github.com/credanchor/credanchor/store"
 )
 
@@ -78,6 +79,8 @@ type Config struct {
 	// StatusPublishInterval is how often changed status lists are signed
 	// and anchored. Zero means DefaultStatusPublishInterval.
 	StatusPublishInterval time.Duration
+	// P2P, when set, joins the node to the consortium's libp2p network.
+	P2P *P2PConfig
 	// ChallengeTTL is how long a presentation challenge of POST /challenges
 	// may be used. Zero means DefaultChallengeTTL.
 	ChallengeTTL time.Duration
@@ -108,6 +111,9 @@ type Node struct {
 	// statusRechecked: the anchors of the lists were checked against the
 	// chain since the start (under publishMu).
 	statusRechecked bool
+	// host is the libp2p host, and consortium its handlers, with P2P.
+	host       *p2p.Host
+	consortium *consortium
 	// challenges issues the single-use challenges of presentations.
 	challenges *Challenges
 	wake       chan struct{}
@@ -207,6 +213,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.metrics.institution.WithLabelValues(n.stats.institution).Set(1)
+	if err := n.startP2P(ctx); err != nil {
+		return nil, err
+	}
 	queued, err := n.st.PendingCount()
 	if err != nil {
 		return nil, err
@@ -467,7 +476,16 @@ func (n *Node) batch(root [32]byte) (*store.Batch, error) {
 	return b, nil
 }
 
+// Close releases what New opened beside the store: the libp2p host.
+func (n *Node) Close() error {
+	if n.host != nil {
+		return n.host.Close()
+	}
+	return nil
+}
+
 func (n *Node) onConfirmed(b *store.Batch) {
+	go n.announceBatch(b)
 	n.confirmed.remove(b.Root)
 	n.metrics.anchored.Add(float64(b.Size))
 	n.metrics.batches.Inc()

@@ -257,11 +257,18 @@ func (n *Node) StatusListByHash(id string, hash [32]byte) (*store.StatusVersion,
 }
 
 // localStatusList serves the node's own anchored lists to its verifier
-// without a round trip through HTTP.
+// without a round trip through HTTP, and other members' lists the
+// consortium announced.
 func (n *Node) localStatusList(_ context.Context, url string) ([]byte, bool, error) {
 	prefix := strings.TrimRight(n.cfg.PublicURL, "/") + StatusListPath
 	rest, ok := strings.CutPrefix(url, prefix)
 	if n.cfg.PublicURL == "" || !ok {
+		// Another member's list, as the consortium announced it.
+		if n.consortium != nil {
+			if d, ok := n.consortium.list(url); ok {
+				return d, true, nil
+			}
+		}
 		return nil, false, nil
 	}
 	id, query, _ := strings.Cut(rest, "?")
@@ -420,6 +427,7 @@ func (n *Node) publishList(ctx context.Context, l *store.StatusList, dirty bool)
 	if err != nil {
 		return err
 	}
+	n.announceStatusList(ctx, l.ID, v.Version, v.Hash)
 	n.metrics.statusPublished.Inc()
 	n.countStatusGas(a.GasUsed)
 	n.log.Info("status list published", slog.String("list", l.ID), slog.Uint64("version", v.Version),

@@ -54,6 +54,9 @@ type Config struct {
 	BatchWait, StatusInterval time.Duration
 	// Logger receives the nodes' logs; nil discards them.
 	Logger *slog.Logger
+	// P2P joins the nodes in a libp2p network on loopback: each
+	// bootstraps from the nodes started before it.
+	P2P bool
 }
 
 // Institution is one consortium member and its node.
@@ -69,6 +72,9 @@ type Institution struct {
 	Token string
 	// URL is its node's HTTP API.
 	URL string
+	// PeerAddrs are its node's libp2p addresses (with /p2p/<id>), with
+	// Config.P2P.
+	PeerAddrs []string
 
 	dir     string
 	node    *node.Node
@@ -223,6 +229,15 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 		return err
 	}
 	url := "http://" + ln.Addr().String()
+	var p2pCfg *node.P2PConfig
+	if c.cfg.P2P {
+		p2pCfg = &node.P2PConfig{DataDir: filepath.Join(in.dir, "p2p"), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+		for _, other := range c.Institutions {
+			if other != in && other.node != nil {
+				p2pCfg.Bootstrap = append(p2pCfg.Bootstrap, other.PeerAddrs...)
+			}
+		}
+	}
 	n, err := node.New(ctx, node.Config{
 		Store:                 st,
 		Chain:                 c.Chain.Client(),
@@ -237,6 +252,7 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 		// Every member's lists live on loopback.
 		Status:      node.StatusConfig{Fetch: webfetch.Config{AllowPrivate: true}},
 		DIDResolver: did.NewMultiResolver(map[string]did.Resolver{"key": did.KeyResolver{}}),
+		P2P:         p2pCfg,
 	})
 	if err != nil {
 		ln.Close()
@@ -246,8 +262,12 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 	api, err := httpapi.New(httpapi.Config{Node: n, IssuerTokens: []string{in.Token}, Logger: c.cfg.Logger})
 	if err != nil {
 		ln.Close()
+		n.Close()
 		st.Close()
 		return err
+	}
+	if h := n.P2P(); h != nil {
+		in.PeerAddrs = h.Addrs()
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	in.node, in.store, in.URL, in.stop, in.done = n, st, url, stop, make(chan struct{})
@@ -268,7 +288,7 @@ func (c *Cluster) StopNode(i int) error {
 	}
 	in.stop()
 	<-in.done
-	err := errors.Join(in.serving.Close(), in.store.Close())
+	err := errors.Join(in.serving.Close(), in.node.Close(), in.store.Close())
 	in.node, in.store, in.serving = nil, nil, nil
 	return err
 }

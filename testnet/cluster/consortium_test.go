@@ -1,0 +1,97 @@
+package cluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/credanchor/credanchor/p2p"
+	"github.com/credanchor/credanchor/testnet/cluster"
+)
+
+// eventually polls f until it returns "" or a minute passes.
+func eventually(t *testing.T, what string, f func() string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		why := f()
+		if why == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s", what, why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestConsortiumReplicates: three institutions' nodes on libp2p. A
+// credential one issues is replicated by the others, which then serve its
+// receipt and verify it without being given one, over HTTP and over the
+// libp2p query protocol; its revocation reaches their answers.
+func TestConsortiumReplicates(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Config{Nodes: 3, P2P: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, in := range c.Institutions {
+		eventually(t, in.Name+" sees the other members", func() string {
+			if n := len(in.Node().P2P().Peers()); n != 2 {
+				return "peers: " + strings.Repeat("x", n)
+			}
+			return ""
+		})
+	}
+	a := c.Institutions[0]
+	iss := issueTo(t, a, badge("https://uni.example/achievements/ds-101", "DS 101", "did:example:learner"))
+	for _, in := range c.Institutions[1:] {
+		eventually(t, in.Name+" serves the receipt of a credential of "+a.Name, func() string {
+			code, body := get(t, in.URL+"/v1/credentials/"+iss.digest+"/receipt")
+			if code != http.StatusOK {
+				return string(body)
+			}
+			return ""
+		})
+		eventually(t, in.Name+" verifies it with no receipt given", func() string {
+			code, body := post(t, in.URL+"/v1/verify", "", map[string]json.RawMessage{"credential": iss.cred})
+			if code != http.StatusOK || !strings.Contains(string(body), `"verified":true`) {
+				return string(body)
+			}
+			return ""
+		})
+	}
+	// Over libp2p: the second node asks the third.
+	b, third := c.Institutions[1].Node().P2P(), c.Institutions[2].Node().P2P()
+	body, _ := json.Marshal(map[string]json.RawMessage{"credential": iss.cred})
+	code, resp, err := b.Query(ctx, third.ID(), p2p.QueryVerify, body)
+	if err != nil || code != http.StatusOK || !strings.Contains(string(resp), `"verified":true`) {
+		t.Fatalf("verify over libp2p: %d %s %v", code, resp, err)
+	}
+	code, resp, err = b.Query(ctx, third.ID(), p2p.QueryReceipt, []byte(`{"digest":"`+iss.digest+`"}`))
+	if err != nil || code != http.StatusOK || !strings.Contains(string(resp), iss.digest) {
+		t.Fatalf("receipt over libp2p: %d %s %v", code, resp, err)
+	}
+	if code, _, err := b.Query(ctx, third.ID(), p2p.QueryVerify, []byte(`{"nonsense":1}`)); err != nil || code != http.StatusBadRequest {
+		t.Errorf("malformed query: %d %v, want 400", code, err)
+	}
+
+	// Revocation by the issuer reaches the others' answers.
+	if code, body := post(t, a.URL+"/v1/credentials/"+iss.digest+"/revoke", a.Token, map[string]string{}); code != http.StatusOK {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	for _, in := range c.Institutions[1:] {
+		eventually(t, in.Name+" answers revoked", func() string {
+			_, body := post(t, in.URL+"/v1/verify", "", map[string]json.RawMessage{"credential": iss.cred})
+			if !strings.Contains(string(body), `"detail":"revoked"`) {
+				return string(body)
+			}
+			return ""
+		})
+	}
+}
