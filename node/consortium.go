@@ -44,13 +44,29 @@ const maxForeignLists = 4096
 // announcements checked against the registry, other members' batches and
 // status lists stored, and queries answered as the HTTP API answers them.
 type consortium struct {
+	*Membership
 	n *Node
 
-	mu      sync.Mutex
-	members map[common.Address]memberEntry
+	mu sync.Mutex
 	// lists are other members' status list credentials by URL, as their
 	// announcements brought them.
 	lists map[string][]byte
+}
+
+// Membership is the registry's answer to p2p's membership question: a node
+// key is a member's if keyOf says it is an active key. It implements
+// p2p.Membership for nodes and for clients of the query protocol.
+type Membership struct {
+	chain    anchor.ChainReader
+	registry common.Address
+
+	mu      sync.Mutex
+	members map[common.Address]memberEntry
+}
+
+// NewMembership reads membership from the registry at reg on chain.
+func NewMembership(chain anchor.ChainReader, reg common.Address) *Membership {
+	return &Membership{chain: chain, registry: reg, members: make(map[common.Address]memberEntry)}
 }
 
 type memberEntry struct {
@@ -68,7 +84,7 @@ func (n *Node) startP2P(ctx context.Context) error {
 	if cfg == nil {
 		return nil
 	}
-	c := &consortium{n: n, members: make(map[common.Address]memberEntry), lists: make(map[string][]byte)}
+	c := &consortium{Membership: NewMembership(n.cfg.Chain, n.cfg.Registry), n: n, lists: make(map[string][]byte)}
 	n.consortium = c
 	h, err := p2p.New(ctx, p2p.Config{
 		DataDir:     cfg.DataDir,
@@ -92,7 +108,7 @@ func (n *Node) startP2P(ctx context.Context) error {
 }
 
 // MemberOf reads the registry's keyOf, cached for memberCacheTTL.
-func (c *consortium) MemberOf(ctx context.Context, nodeKey common.Address) (common.Address, bool, error) {
+func (c *Membership) MemberOf(ctx context.Context, nodeKey common.Address) (common.Address, bool, error) {
 	now := time.Now()
 	c.mu.Lock()
 	e, hit := c.members[nodeKey]
@@ -101,7 +117,7 @@ func (c *consortium) MemberOf(ctx context.Context, nodeKey common.Address) (comm
 		return e.member, e.ok, nil
 	}
 	reg := registry.NewRegistry()
-	out, err := c.n.cfg.Chain.CallContract(ctx, callMsg(c.n.cfg.Registry, reg.PackKeyOf(nodeKey)), nil)
+	out, err := c.chain.CallContract(ctx, callMsg(c.registry, reg.PackKeyOf(nodeKey)), nil)
 	if err != nil {
 		return common.Address{}, false, err
 	}

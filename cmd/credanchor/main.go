@@ -69,6 +69,7 @@ func newApp() *cli.App {
 			suspendCommand,
 			unsuspendCommand,
 			pathwayCommand,
+			queryCommand,
 			benchCommand,
 		},
 	}

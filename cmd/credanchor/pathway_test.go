@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
+
 	"github.com/credanchor/credanchor/testnet/cluster"
 )
 
@@ -103,5 +105,51 @@ func TestPathwayCLI(t *testing.T) {
 	_, stderr, code = run(t, "pathway", "claim", "--node", a.URL, "--key", file("learner.key"), "security-track", file("ds.json")+":"+file("ds.receipt.json"))
 	if code == 0 || !strings.Contains(stderr, "NOT MET https://northbridge.example/achievements/crypto-201 missing") || !strings.Contains(stderr, "422") {
 		t.Errorf("claim without a component: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestQueryCLI: `credanchor query` asks a consortium node over libp2p,
+// signing its membership record with a member's node key; the node
+// answers for a credential another member issued.
+func TestQueryCLI(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Config{Nodes: 2, P2P: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a, b := c.Institutions[0], c.Institutions[1]
+	dir := t.TempDir()
+	file := func(name string) string { return filepath.Join(dir, name) }
+	if err := crypto.SaveECDSA(file("nodekey"), a.NodeKey); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(file("unsigned.json"), []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:q"}}`), 0o600)
+	_, stderr, code := run(t, "issue", "--node", a.URL, "--token", a.Token, "--out", file("cred.json"), file("unsigned.json"))
+	m := regexp.MustCompile(`issued (0x[0-9a-f]{64})`).FindStringSubmatch(stderr)
+	if code != 0 || m == nil {
+		t.Fatalf("issue: %s", stderr)
+	}
+	pollReceipt(t, a.URL, m[1])
+	args := func(kind string, rest ...string) []string {
+		return append([]string{"query", "--peer", b.PeerAddrs[0], "--rpc", c.Chain.RPCURL(), "--registry", c.Registry.Hex(), "--key", file("nodekey"), kind}, rest...)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		out, stderr, code := run(t, args("verify", file("cred.json"))...)
+		if code == 0 && strings.Contains(out, `"verified":true`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("query verify through %s: exit %d\n%s%s", b.Name, code, out, stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if out, stderr, code := run(t, args("receipt", m[1])...); code != 0 || !strings.Contains(out, m[1]) {
+		t.Errorf("query receipt: exit %d\n%s%s", code, out, stderr)
+	}
+	if out, _, code := run(t, args("receipt", "0x"+strings.Repeat("ab", 32))...); code != 1 || !strings.Contains(out, "404") {
+		t.Errorf("query receipt of an unknown digest: exit %d\n%s", code, out)
 	}
 }

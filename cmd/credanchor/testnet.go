@@ -37,9 +37,9 @@ var testnetCommand = &cli.Command{
 		Description: `Starts an in-process dev chain, deploys the registry with the first two
 institutions as founders (threshold 2), adds every other institution by a
 proposal both approve, authorises each node key, and starts one node per
-institution (its own Pebble store, HTTP API, issuer did:key and status lists).
-Prints each node's HTTP address and issuer token. Everything is gone after
-Ctrl-C.`,
+institution (its own Pebble store, HTTP API, issuer did:key and status lists),
+joined over libp2p on loopback. Prints each node's HTTP address, issuer token
+and peer addresses. Everything is gone after Ctrl-C.`,
 		Flags:  []cli.Flag{testnetNodesFlag, testnetRPCFlag},
 		Action: testnetUp,
 	}},
@@ -61,7 +61,7 @@ func testnetUp(c *cli.Context) error {
 		return err
 	}
 	defer chain.Close()
-	cl, err := cluster.Start(ctx, cluster.Config{Nodes: n, Chain: chain, Logger: slog.Default()})
+	cl, err := cluster.Start(ctx, cluster.Config{Nodes: n, Chain: chain, Logger: slog.Default(), P2P: true})
 	if err != nil {
 		return err
 	}
@@ -70,6 +70,9 @@ func testnetUp(c *cli.Context) error {
 	for i, in := range cl.Institutions {
 		fmt.Fprintf(c.App.Writer, "node %d: %s  %s\n  issuer %s, member %s, token %s\n",
 			i+1, in.URL, in.Name, in.Issuer.DID, in.Member, in.Token)
+		for _, a := range in.PeerAddrs {
+			fmt.Fprintf(c.App.Writer, "  peer %d: %s\n", i+1, a)
+		}
 	}
 	<-ctx.Done()
 	slog.Info("testnet stopping")

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/multiformats/go-multiaddr"
+	"github.com/urfave/cli/v2"
+
+	"github.com/credanchor/credanchor/anchor"
+	"github.com/credanchor/credanchor/node"
+	"github.com/credanchor/credanchor/node/credential"
+	"github.com/credanchor/credanchor/p2p"
+)
+
+var (
+	peerFlag = &cli.StringFlag{
+		Name:     "peer",
+		Usage:    "the full multiaddr (with /p2p/<id>) of a consortium node",
+		Required: true,
+	}
+	queryRegistryFlag = &cli.StringFlag{
+		Name:     "registry",
+		Usage:    "the consortium's registry address",
+		Required: true,
+		Category: catChain,
+		EnvVars:  envVars("registry"),
+	}
+)
+
+var queryCommand = &cli.Command{
+	Name:      "query",
+	Usage:     "ask a consortium node over libp2p: verify a credential, fetch a receipt, check a status",
+	ArgsUsage: "verify|status CREDENTIAL [RECEIPT] | receipt DIGEST",
+	Description: `Connects to --peer with the consortium's query protocol and asks what the HTTP
+API answers: verify (as POST /v1/verify), status (as POST /credentials/status)
+or receipt (as GET /v1/credentials/{digest}/receipt). Consortium nodes answer
+member nodes only: the command signs its membership record with a node key
+(--key, or --keystore and --password-file) that the registry lists as a
+member's, and checks the peer's the same way, over --rpc. Prints the answer
+(JSON); exits 1 on an answer other than 200.`,
+	Flags:  append([]cli.Flag{peerFlag, rpcFlag, queryRegistryFlag, timeoutFlag}, signerFlags...),
+	Action: query,
+}
+
+// ignoreGossip is the query client's p2p.Validator: it follows no topic's
+// announcements.
+type ignoreGossip struct{}
+
+func (ignoreGossip) ValidateBatch(context.Context, p2p.Peer, *p2p.BatchAnnouncement) error {
+	return p2p.ErrIgnore
+}
+
+func (ignoreGossip) ValidateStatusList(context.Context, p2p.Peer, *p2p.StatusListAnnouncement) error {
+	return p2p.ErrIgnore
+}
+
+func query(c *cli.Context) error {
+	if c.NArg() < 2 {
+		return errors.New("expected a query kind (verify, status, receipt) and its argument")
+	}
+	kind := c.Args().First()
+	var body []byte
+	switch kind {
+	case p2p.QueryVerify, p2p.QueryStatus:
+		data, form, err := readCredential(c.Args().Get(1))
+		if err != nil {
+			return err
+		}
+		req := map[string]json.RawMessage{"credential": data}
+		if form == credential.FormJWT {
+			req["credential"], _ = json.Marshal(strings.TrimSpace(string(data)))
+		}
+		if c.NArg() > 2 {
+			raw, err := os.ReadFile(c.Args().Get(2))
+			if err != nil {
+				return err
+			}
+			if _, err := anchor.ParseReceipt(raw); err != nil {
+				return fmt.Errorf("%s: %w", c.Args().Get(2), err)
+			}
+			req["receipt"] = raw
+		}
+		if body, err = json.Marshal(req); err != nil {
+			return err
+		}
+	case p2p.QueryReceipt:
+		d, err := digestArg(c.Args().Get(1))
+		if err != nil {
+			return err
+		}
+		body, _ = json.Marshal(map[string]string{"digest": d.String()})
+	default:
+		return fmt.Errorf("unknown query kind %q: verify, status or receipt", kind)
+	}
+	if !common.IsHexAddress(c.String(queryRegistryFlag.Name)) {
+		return fmt.Errorf("--registry: %q is not an address", c.String(queryRegistryFlag.Name))
+	}
+	reg := common.HexToAddress(c.String(queryRegistryFlag.Name))
+	ma, err := multiaddr.NewMultiaddr(c.String(peerFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--peer: %w", err)
+	}
+	info, err := peer.AddrInfoFromP2pAddr(ma)
+	if err != nil {
+		return fmt.Errorf("--peer: %w", err)
+	}
+	key, err := loadSigningKey(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Context, c.Duration(timeoutFlag.Name))
+	defer cancel()
+	client, err := ethclient.DialContext(ctx, c.String(rpcFlag.Name))
+	if err != nil {
+		return fmt.Errorf("--rpc: %w", err)
+	}
+	defer client.Close()
+	id, err := client.ChainID(ctx)
+	if err != nil {
+		return fmt.Errorf("--rpc: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "credanchor-query")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	h, err := p2p.New(ctx, p2p.Config{DataDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, ChainID: id.Uint64(), Registry: reg, NodeKey: key,
+		Membership: node.NewMembership(client, reg), Validator: ignoreGossip{}})
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if _, err := h.Connect(ctx, c.String(peerFlag.Name)); err != nil {
+		return fmt.Errorf("--peer: %w", err)
+	}
+	code, resp, err := h.Query(ctx, info.ID, kind, body)
+	if err != nil {
+		return err
+	}
+	if _, err := c.App.Writer.Write(append(resp, '\n')); err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return cli.Exit(fmt.Sprintf("the node answered %d", code), 1)
+	}
+	return nil
+}
