@@ -25,6 +25,9 @@ type Metrics struct {
 	statusChanges   *prometheus.CounterVec
 	statusPublished prometheus.Counter
 	statusGas       prometheus.Counter
+	// catchUpRemaining and catchUpBatches follow the catch-up from peers.
+	catchUpRemaining prometheus.Gauge
+	catchUpBatches   prometheus.Counter
 	// institution is an info metric: 1, labelled with the institution the
 	// node counts for, which the other metrics leave out (one per node).
 	institution *prometheus.GaugeVec
@@ -83,6 +86,14 @@ func newMetrics() *Metrics {
 			Name: "credanchor_status_list_gas_total",
 			Help: "Gas used by status list anchors.",
 		}),
+		catchUpRemaining: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "credanchor_catchup_remaining_batches",
+			Help: "Other members' batches the chain names that the node is still fetching from peers (in the block range being read).",
+		}),
+		catchUpBatches: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "credanchor_catchup_batches_total",
+			Help: "Other members' batches fetched from peers by catching up.",
+		}),
 		institution: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "credanchor_institution_info",
 			Help: "Always 1: names the institution (issuer DID or member address) whose counts the node exports.",
@@ -101,7 +112,7 @@ func newMetrics() *Metrics {
 		m.statusChanges.WithLabelValues(a)
 	}
 	m.Registry.MustRegister(m.submitted, m.issued, m.anchored, m.pending, m.batches, m.batchSize, m.anchorLatency,
-		m.gasSpent, m.reorgs, verify, m.statusChanges, m.statusPublished, m.statusGas, m.institution,
+		m.gasSpent, m.reorgs, verify, m.statusChanges, m.statusPublished, m.statusGas, m.institution, m.catchUpRemaining, m.catchUpBatches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -114,6 +114,7 @@ type Node struct {
 	// host is the libp2p host, and consortium its handlers, with P2P.
 	host       *p2p.Host
 	consortium *consortium
+	catchUpMu  sync.Mutex
 	// challenges issues the single-use challenges of presentations.
 	challenges *Challenges
 	wake       chan struct{}
@@ -246,6 +247,13 @@ func (n *Node) Run(ctx context.Context) error {
 		defer wg.Done()
 		n.runPublisher(ctx)
 	}()
+	if n.host != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n.runCatchUp(ctx)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		n.runStatsFlusher(ctx)

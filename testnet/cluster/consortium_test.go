@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -93,5 +94,51 @@ func TestConsortiumReplicates(t *testing.T) {
 			}
 			return ""
 		})
+	}
+}
+
+// TestConsortiumCatchUp: a node that was down while the others issued, and
+// a fourth that joins afterwards, read the registry's events and fetch the
+// batches they missed from peers, then answer for every member's
+// credentials.
+func TestConsortiumCatchUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Config{Nodes: 4, P2P: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// The third node goes down, and the fourth has not joined yet.
+	for _, i := range []int{2, 3} {
+		if err := c.StopNode(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var issued []held
+	for i, in := range c.Institutions[:2] {
+		for j := range 3 {
+			issued = append(issued, issueTo(t, in, badge(fmt.Sprintf("https://example.org/a/%d-%d", i, j), "Course", "did:example:late")))
+		}
+	}
+	for _, i := range []int{2, 3} {
+		if err := c.StartNode(ctx, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, in := range c.Institutions[2:] {
+		for _, h := range issued {
+			eventually(t, in.Name+" serves a receipt it missed", func() string {
+				code, body := get(t, in.URL+"/v1/credentials/"+h.digest+"/receipt")
+				if code != http.StatusOK {
+					return string(body)
+				}
+				return ""
+			})
+		}
+		code, body := get(t, in.URL+"/metrics")
+		if code != http.StatusOK || !strings.Contains(string(body), "credanchor_catchup_batches_total") {
+			t.Errorf("%s metrics: %d", in.Name, code)
+		}
 	}
 }
