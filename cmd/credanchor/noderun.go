@@ -105,7 +105,7 @@ institution's did:key (POST /v1/issue) and accepts only credentials signed by it
 the member's DID in the registry must be that did:key. Every flag can also come from a CREDANCHOR_* variable or from
 the JSON --config file.`,
 		Flags: append([]cli.Flag{configFlag, nodeRPCFlag, registryReqFlag, nodeDataFlag, listenFlag, tokenFileFlag,
-			issuerKeyFlag, issuerNameFlag, publicURLFlag, statusIntervalFlag, statusMinBitsFlag, statusPrivateFlag,
+			issuerKeyFlag, issuerNameFlag, publicURLFlag, statusIntervalFlag, statusMinBitsFlag, statusPrivateFlag, p2pListenFlag, p2pBootstrapFlag,
 			batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
 		Before: loadConfigFile,
 		Action: runNode,
@@ -244,6 +244,7 @@ func runNode(c *cli.Context) error {
 		PublicURL:                publicURL(c, ln),
 		StatusPublishInterval:    c.Duration(statusIntervalFlag.Name),
 		Status:                   statusConfig(c, false),
+		P2P:                      p2pConfig(c),
 	})
 	if err != nil {
 		return err
@@ -263,6 +264,12 @@ func runNode(c *cli.Context) error {
 		addr, n.ChainID(), n.Registry(), crypto.PubkeyToAddress(key.PublicKey))
 	if identity != nil {
 		fmt.Fprintf(c.App.Writer, "  issuer:    %s\n", identity.DID)
+	}
+	if h := n.P2P(); h != nil {
+		defer n.Close()
+		for _, a := range h.Addrs() {
+			fmt.Fprintf(c.App.Writer, "  peer:      %s\n", a)
+		}
 	}
 
 	runErr := make(chan error, 1)

@@ -61,8 +61,12 @@ func TestLearnerFlow(t *testing.T) {
 	if err := os.WriteFile(file("issuer.key"), []byte(hex.EncodeToString(testnet.ExampleIssuerKey.Seed())), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := startNode(t, "--rpc", geth.RPCURL(), "--registry", c.Registry.Hex(), "--key", file("nodekey"), "--token-file", file("tokens"),
-		"--data", data, "--http", "127.0.0.1:0", "--batch.wait", "100ms", "--issuer-key", file("issuer.key"), "--issuer-name", "Example University")
+	// Node A also joins the consortium over libp2p, and says where.
+	child, v := startChild(t, []string{"node", "run", "--rpc", geth.RPCURL(), "--registry", c.Registry.Hex(), "--key", file("nodekey"), "--token-file", file("tokens"),
+		"--data", data, "--http", "127.0.0.1:0", "--batch.wait", "100ms", "--issuer-key", file("issuer.key"), "--issuer-name", "Example University",
+		"--p2p.listen", "/ip4/127.0.0.1/tcp/0"},
+		`HTTP API:\s+(http://127\.0\.0\.1:\d+)`, `peer:\s+(/ip4/127\.0\.0\.1/tcp/\d+/p2p/\w+)`)
+	a := &nodeProc{child: child, http: v[0]}
 	unsigned := `{
   "@context": ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
   "type": ["VerifiableCredential", "OpenBadgeCredential"],

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -153,4 +154,33 @@ func query(c *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("the node answered %d", code), 1)
 	}
 	return nil
+}
+
+var (
+	p2pListenFlag = &cli.StringSliceFlag{
+		Name:     "p2p.listen",
+		Usage:    "join the consortium over libp2p, listening on these multiaddrs (e.g. /ip4/0.0.0.0/tcp/4001 and /ip4/0.0.0.0/udp/4001/quic-v1); the identity key is kept in DATA/p2p",
+		Category: catNode,
+		EnvVars:  envVars("p2p.listen"),
+	}
+	p2pBootstrapFlag = &cli.StringSliceFlag{
+		Name:     "p2p.bootstrap",
+		Usage:    "full multiaddrs (with /p2p/<id>) of consortium nodes to connect to",
+		Category: catNode,
+		EnvVars:  envVars("p2p.bootstrap"),
+	}
+)
+
+// p2pConfig is the node's libp2p configuration from the flags, nil when
+// --p2p.listen is not given.
+func p2pConfig(c *cli.Context) *node.P2PConfig {
+	listen := c.StringSlice(p2pListenFlag.Name)
+	if len(listen) == 0 {
+		return nil
+	}
+	return &node.P2PConfig{
+		DataDir:     filepath.Join(c.Path(nodeDataFlag.Name), "p2p"),
+		ListenAddrs: listen,
+		Bootstrap:   c.StringSlice(p2pBootstrapFlag.Name),
+	}
 }
