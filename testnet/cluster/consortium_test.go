@@ -2,13 +2,19 @@ package cluster_test
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/credanchor/credanchor/anchor/merkle"
+	"github.com/credanchor/credanchor/node"
 	"github.com/credanchor/credanchor/p2p"
 	"github.com/credanchor/credanchor/testnet/cluster"
 )
@@ -140,5 +146,94 @@ func TestConsortiumCatchUp(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(string(body), "credanchor_catchup_batches_total") {
 			t.Errorf("%s metrics: %d", in.Name, code)
 		}
+	}
+}
+
+// liar is a libp2p host outside the cluster's nodes, keyed by nodeKey,
+// that validates nothing it hears.
+func liar(t *testing.T, c *cluster.Cluster, in *cluster.Institution, key *ecdsa.PrivateKey) *p2p.Host {
+	t.Helper()
+	h, err := p2p.New(t.Context(), p2p.Config{DataDir: t.TempDir(), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"},
+		ChainID: c.Chain.ChainID().Uint64(), Registry: c.Registry, NodeKey: key,
+		Membership: node.NewMembership(c.Chain.Client(), c.Registry), Validator: acceptAll{}, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+type acceptAll struct{}
+
+func (acceptAll) ValidateBatch(context.Context, p2p.Peer, *p2p.BatchAnnouncement) error { return nil }
+func (acceptAll) ValidateStatusList(context.Context, p2p.Peer, *p2p.StatusListAnnouncement) error {
+	return nil
+}
+
+// TestConsortiumRefusesLies: a member's node key announcing a root the
+// chain does not hold, or a status list hash that is not anchored, is
+// dropped by the nodes, which store nothing and score it down; a peer whose
+// key is no member's gets no answer at all.
+func TestConsortiumRefusesLies(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Config{Nodes: 2, P2P: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a := c.Institutions[0]
+	target := a.Node().P2P()
+
+	// A member's key, lying.
+	l := liar(t, c, c.Institutions[1], c.Institutions[1].NodeKey)
+	if _, err := l.Connect(ctx, a.PeerAddrs[0]); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the liar joins the mesh", func() string {
+		for _, p := range target.Peers() {
+			if p.ID == l.ID() {
+				return ""
+			}
+		}
+		return "not a peer yet"
+	})
+	fake := merkle.Hash{0xde, 0xad}
+	// The liar keeps lying until the node has scored it down: its first
+	// messages may go out before the gossip mesh has formed.
+	eventually(t, "the liar's score falls", func() string {
+		if err := l.PublishBatch(ctx, &p2p.BatchAnnouncement{Root: fake, Size: 3, Member: c.Institutions[1].Member, Block: 1}); err != nil {
+			return err.Error()
+		}
+		if err := l.PublishStatusList(ctx, &p2p.StatusListAnnouncement{Member: c.Institutions[1].Member, URL: c.Institutions[1].URL + "/v1/status-lists/revocation-1", Hash: fake, Version: 9}); err != nil {
+			return err.Error()
+		}
+		if s := target.PeerScore(l.ID()); s >= 0 {
+			return fmt.Sprintf("score %v", s)
+		}
+		return ""
+	})
+	if code, _ := get(t, a.URL+"/v1/batches/"+fake.String()); code != http.StatusNotFound {
+		t.Errorf("the lie was stored: GET batch %d", code)
+	}
+
+	// A key that is no member's: no answers.
+	stranger, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := liar(t, c, c.Institutions[1], stranger)
+	// It may reach the node, which then checks its record and drops it.
+	_, _ = s.Connect(ctx, a.PeerAddrs[0])
+	if code, _, err := s.Query(ctx, target.ID(), p2p.QueryReceipt, []byte(`{"digest":"`+fake.String()+`"}`)); err == nil {
+		t.Errorf("a non-member's query was answered: %d", code)
+	}
+	for _, p := range target.Peers() {
+		if p.ID == s.ID() {
+			t.Error("a non-member is among the node's peers")
+		}
+	}
+	if sc := target.PeerScore(s.ID()); sc >= 0 {
+		t.Errorf("the non-member's score is %v", sc)
 	}
 }
