@@ -31,6 +31,9 @@ type P2PConfig struct {
 	DataDir string
 	// ListenAddrs and Bootstrap are multiaddrs; see p2p.Config.
 	ListenAddrs, Bootstrap []string
+	// QueryRate and QueryBurst bound each peer's queries; see p2p.Config.
+	QueryRate  float64
+	QueryBurst int
 }
 
 // memberCacheTTL is how long a node key's membership, read from the
@@ -98,6 +101,8 @@ func (n *Node) startP2P(ctx context.Context) error {
 		Handler:     c,
 		Provider:    c,
 		Querier:     c,
+		QueryRate:   cfg.QueryRate,
+		QueryBurst:  cfg.QueryBurst,
 		Logger:      n.log.With("component", "p2p"),
 	})
 	if err != nil {

@@ -111,6 +111,8 @@ type Node struct {
 	// statusRechecked: the anchors of the lists were checked against the
 	// chain since the start (under publishMu).
 	statusRechecked bool
+	// verifyChain answers verifications' chain reads from a short cache.
+	verifyChain *chainCache
 	// host is the libp2p host, and consortium its handlers, with P2P.
 	host       *p2p.Host
 	consortium *consortium
@@ -214,6 +216,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.metrics.institution.WithLabelValues(n.stats.institution).Set(1)
+	n.verifyChain = newChainCache(cfg.Chain, verifyCacheTTL)
 	if err := n.startP2P(ctx); err != nil {
 		return nil, err
 	}

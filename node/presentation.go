@@ -237,7 +237,7 @@ func (n *Node) VerifyPresentation(ctx context.Context, data []byte, opts Present
 		}
 		return r, err
 	}
-	return verifyPresentation(ctx, n.cfg.Chain, n.cfg.Registry, data, opts, own)
+	return verifyPresentation(ctx, n.verifyChain, n.cfg.Registry, data, opts, own)
 }
 
 // Challenges returns the node's presentation challenges.

@@ -103,16 +103,16 @@ func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r 
 			own, err := n.Receipt(d)
 			switch {
 			case errors.Is(err, ErrNotFound):
-				return verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, nil, opts, "no receipt given and this node has no record of the credential")
+				return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, nil, opts, "no receipt given and this node has no record of the credential")
 			case errors.Is(err, ErrPending):
-				return verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, nil, opts, "the credential is known to this node but not anchored yet")
+				return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, nil, opts, "the credential is known to this node but not anchored yet")
 			case err != nil:
 				return nil, err
 			}
 			r = own
 		}
 	}
-	return verify(ctx, n.cfg.Chain, n.cfg.Registry, data, form, r, opts, "no receipt")
+	return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, r, opts, "no receipt")
 }
 
 // Verify checks a credential and its receipt with nothing but a chain RPC

@@ -57,6 +57,11 @@ type Config struct {
 	// P2P joins the nodes in a libp2p network on loopback: each
 	// bootstraps from the nodes started before it.
 	P2P bool
+	// MaxBatchSize is each node's; zero means the node's default.
+	MaxBatchSize int
+	// QueryRate is each node's per-peer query rate (p2p.Config); negative
+	// means no limit, as a benchmark from one peer needs.
+	QueryRate float64
 }
 
 // Institution is one consortium member and its node.
@@ -231,7 +236,7 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 	url := "http://" + ln.Addr().String()
 	var p2pCfg *node.P2PConfig
 	if c.cfg.P2P {
-		p2pCfg = &node.P2PConfig{DataDir: filepath.Join(in.dir, "p2p"), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}
+		p2pCfg = &node.P2PConfig{DataDir: filepath.Join(in.dir, "p2p"), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, QueryRate: c.cfg.QueryRate}
 		for _, other := range c.Institutions {
 			if other != in && other.node != nil {
 				p2pCfg.Bootstrap = append(p2pCfg.Bootstrap, other.PeerAddrs...)
@@ -244,6 +249,7 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 		Registry:              c.Registry,
 		NodeKey:               in.NodeKey,
 		MaxBatchWait:          c.cfg.BatchWait,
+		MaxBatchSize:          c.cfg.MaxBatchSize,
 		Anchor:                anchor.Config{PollInterval: 50 * time.Millisecond},
 		Logger:                c.cfg.Logger.With("institution", in.Name),
 		Issuer:                in.Issuer,
