@@ -23,13 +23,14 @@ const verifyCacheTTL = time.Second
 const maxChainCache = 1 << 14
 
 // chainCache answers the read-only calls of verifications from a short
-// cache: eth_call at the latest block, the latest header, and headers by
-// number. Anchoring never goes through it.
+// cache: the chain id, eth_call at the latest block, the latest header,
+// and headers by number. Anchoring never goes through it.
 type chainCache struct {
 	anchor.ChainReader
 	ttl time.Duration
 
 	mu      sync.Mutex
+	chainID *big.Int
 	calls   map[string]cachedCall
 	head    *types.Header
 	headAt  time.Time
@@ -48,6 +49,24 @@ type cachedHeader struct {
 
 func newChainCache(c anchor.ChainReader, ttl time.Duration) *chainCache {
 	return &chainCache{ChainReader: c, ttl: ttl, calls: make(map[string]cachedCall), headers: make(map[uint64]cachedHeader)}
+}
+
+// ChainID is asked once: a chain's id does not change under a node.
+func (c *chainCache) ChainID(ctx context.Context) (*big.Int, error) {
+	c.mu.Lock()
+	id := c.chainID
+	c.mu.Unlock()
+	if id != nil {
+		return new(big.Int).Set(id), nil
+	}
+	id, err := c.ChainReader.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.chainID = new(big.Int).Set(id)
+	c.mu.Unlock()
+	return id, nil
 }
 
 // CallContract caches calls at the latest block (blockNumber nil).

@@ -77,8 +77,8 @@ func BenchmarkCatchUp1M(b *testing.B) {
 // BenchmarkQueryVerify measures verify queries over libp2p answered by a
 // node's real Querier: one node asks another to verify a credential the
 // other issued (full checks, with the chain calls of the anchor checks).
-// The goal: at least 10,000/s. The per-peer rate limit is lifted:
-// all queries come from one peer here.
+// The goal: at least 10,000/s (1e9 / ns/op). The per-peer rate
+// limit is lifted: all queries come from one peer here.
 func BenchmarkQueryVerify(b *testing.B) {
 	ctx := context.Background()
 	c, err := cluster.Start(ctx, cluster.Config{Nodes: 2, P2P: true, QueryRate: -1})
@@ -114,5 +114,4 @@ func BenchmarkQueryVerify(b *testing.B) {
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
 }
