@@ -87,6 +87,19 @@ func TestConsortiumReplicates(t *testing.T) {
 	if code, _, err := b.Query(ctx, third.ID(), p2p.QueryVerify, []byte(`{"nonsense":1}`)); err != nil || code != http.StatusBadRequest {
 		t.Errorf("malformed query: %d %v, want 400", code, err)
 	}
+	// The third node counts the verification in its libp2p channel.
+	if _, m := get(t, c.Institutions[2].URL+"/metrics"); !strings.Contains(string(m), `credanchor_verify_requests_total{channel="libp2p",outcome="verified"} 1`) {
+		t.Error("the libp2p verification is not counted in /metrics")
+	}
+	code, st := get(t, c.Institutions[2].URL+"/v1/stats?bucket=day")
+	var stats struct {
+		Totals struct {
+			Verifications map[string]map[string]int `json:"verifications"`
+		} `json:"totals"`
+	}
+	if err := json.Unmarshal(st, &stats); code != http.StatusOK || err != nil || stats.Totals.Verifications["verified"]["libp2p"] != 1 {
+		t.Errorf("/v1/stats: %d %s", code, st)
+	}
 
 	// Revocation by the issuer reaches the others' answers.
 	if code, body := post(t, a.URL+"/v1/credentials/"+iss.digest+"/revoke", a.Token, map[string]string{}); code != http.StatusOK {
