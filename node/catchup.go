@@ -95,18 +95,13 @@ func (n *Node) CatchUp(ctx context.Context) (int, error) {
 		if err != nil {
 			return fetched, fmt.Errorf("node: registry events of blocks %d–%d: %w", start, end, err)
 		}
-		remaining := 0
-		for _, l := range logs {
-			ev, err := reg.UnpackAnchoredEvent(&l)
-			if err != nil || ev.Member == own {
-				continue
-			}
-			if _, err := n.st.Batch(ev.Root); err == nil {
-				continue
-			}
-			remaining++
+		// The batches of the range this node lacks, in chain order.
+		type missing struct {
+			ev    *registry.RegistryAnchored
+			tx    common.Hash
+			block uint64
 		}
-		n.metrics.catchUpRemaining.Set(float64(remaining))
+		var todo []missing
 		for _, l := range logs {
 			ev, err := reg.UnpackAnchoredEvent(&l)
 			if err != nil || ev.Member == own {
@@ -115,21 +110,24 @@ func (n *Node) CatchUp(ctx context.Context) (int, error) {
 			if _, err := n.st.Batch(ev.Root); err == nil {
 				continue
 			}
-			if err := n.fetchFromAnyPeer(ctx, ev, l.TxHash, l.BlockNumber); err != nil {
+			todo = append(todo, missing{ev, l.TxHash, l.BlockNumber})
+		}
+		for i, m := range todo {
+			n.metrics.catchUpRemaining.Set(float64(len(todo) - i))
+			if err := n.fetchFromAnyPeer(ctx, m.ev, m.tx, m.block); err != nil {
 				// Keep the checkpoint before this block, to try again.
-				if l.BlockNumber > 0 {
-					_ = n.setCheckpoint(l.BlockNumber - 1)
+				if m.block > 0 {
+					_ = n.setCheckpoint(m.block - 1)
 				}
 				return fetched, err
 			}
 			fetched++
-			remaining--
-			n.metrics.catchUpRemaining.Set(float64(remaining))
 			n.metrics.catchUpBatches.Inc()
 			if fetched%100 == 0 {
-				n.log.Info("catching up", slog.Int("batches", fetched), slog.Int("remaining in range", remaining), slog.Uint64("block", l.BlockNumber))
+				n.log.Info("catching up", slog.Int("batches", fetched), slog.Int("remaining in range", len(todo)-i-1), slog.Uint64("block", m.block))
 			}
 		}
+		n.metrics.catchUpRemaining.Set(0)
 		if err := n.setCheckpoint(end); err != nil {
 			return fetched, err
 		}

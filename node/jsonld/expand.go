@@ -590,20 +590,7 @@ func expandFast(input any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if om, isMap := out.(map[string]any); isMap {
-		if len(om) == 0 {
-			out = nil
-		} else if g, ok := om["@graph"]; ok && len(om) == 1 {
-			out = g
-		}
-	}
-	switch o := out.(type) {
-	case nil:
-		return []any{}, nil
-	case []any:
-		return o, nil
-	}
-	return []any{out}, nil
+	return expansionResult(out), nil
 }
 
 // expandElement is json-gold's JsonLdApi.expandElement, not inside an

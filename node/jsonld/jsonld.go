@@ -229,7 +229,13 @@ func expandReference(input any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The end of the JSON-LD 1.1 expansion algorithm, as json-gold does it.
+	return expansionResult(out), nil
+}
+
+// expansionResult is the end of the JSON-LD 1.1 expansion algorithm, as
+// json-gold does it: an empty object is nothing, a lone @graph is its
+// contents, and the result is always an array.
+func expansionResult(out any) []any {
 	if om, isMap := out.(map[string]any); isMap {
 		if len(om) == 0 {
 			out = nil
@@ -239,11 +245,11 @@ func expandReference(input any) ([]any, error) {
 	}
 	switch o := out.(type) {
 	case nil:
-		return []any{}, nil
+		return []any{}
 	case []any:
-		return o, nil
+		return o
 	}
-	return []any{out}, nil
+	return []any{out}
 }
 
 func decode(doc any) (any, error) {
