@@ -31,9 +31,14 @@ type P2PConfig struct {
 	DataDir string
 	// ListenAddrs and Bootstrap are multiaddrs; see p2p.Config.
 	ListenAddrs, Bootstrap []string
-	// QueryRate and QueryBurst bound each peer's queries; see p2p.Config.
-	QueryRate  float64
-	QueryBurst int
+	// QueryRate and QueryBurst bound each member node's queries, and
+	// GuestQueryRate, GuestQueryBurst and GuestQueryTotal those of guests:
+	// verifiers that query without being member nodes. See p2p.Config.
+	QueryRate       float64
+	QueryBurst      int
+	GuestQueryRate  float64
+	GuestQueryBurst int
+	GuestQueryTotal float64
 }
 
 // memberCacheTTL is how long a node key's membership, read from the
@@ -104,6 +109,10 @@ func (n *Node) startP2P(ctx context.Context) error {
 		QueryRate:   cfg.QueryRate,
 		QueryBurst:  cfg.QueryBurst,
 		Logger:      n.log.With("component", "p2p"),
+
+		GuestQueryRate:  cfg.GuestQueryRate,
+		GuestQueryBurst: cfg.GuestQueryBurst,
+		GuestQueryTotal: cfg.GuestQueryTotal,
 	})
 	if err != nil {
 		return fmt.Errorf("node: p2p: %w", err)

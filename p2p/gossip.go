@@ -277,6 +277,9 @@ func (h *Host) PublishStatusList(ctx context.Context, a *StatusListAnnouncement)
 }
 
 func (h *Host) publish(ctx context.Context, e *envelope) error {
+	if h.topic == nil {
+		return fmt.Errorf("%w: a guest host (no node key) announces nothing", ErrConfig)
+	}
 	e.V = announcementVersion
 	e.Record = h.record
 	data, err := json.Marshal(e)

@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
@@ -37,6 +38,9 @@ var DefaultListenAddrs = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/
 const (
 	DefaultQueryRate        = 2000
 	DefaultQueryBurst       = 4000
+	DefaultGuestQueryRate   = 100
+	DefaultGuestQueryBurst  = 200
+	DefaultGuestQueryTotal  = 1000
 	DefaultBanDuration      = 10 * time.Minute
 	DefaultReverifyInterval = 5 * time.Minute
 	DefaultBootstrapBackoff = time.Second
@@ -44,6 +48,12 @@ const (
 	// handshakeTimeout bounds the member record exchange on a new
 	// connection, and how long a protocol handler waits for it.
 	handshakeTimeout = 10 * time.Second
+	// Connection manager watermarks: above connHigh connections, the
+	// newest guests' beyond their grace period are closed down to connLow.
+	// Member nodes are protected, so guests can never crowd them out.
+	connLow   = 160
+	connHigh  = 192
+	connGrace = 30 * time.Second
 )
 
 // Membership tells whether an Ethereum node key is an active key of a
@@ -94,8 +104,8 @@ type Querier interface {
 	Query(ctx context.Context, kind string, body []byte) (status int, resp []byte, err error)
 }
 
-// Config configures a Host. DataDir, ChainID, Registry, NodeKey,
-// Membership and Validator are required.
+// Config configures a Host. DataDir, ChainID, Registry and Membership are
+// required, and NodeKey and Validator for a member node.
 type Config struct {
 	// DataDir holds the libp2p identity key (IdentityFile), created on
 	// first start with mode 0600 (and DataDir with 0700 if missing). A key
@@ -119,7 +129,11 @@ type Config struct {
 	ChainID  uint64
 	Registry common.Address
 	// NodeKey is this node's Ethereum key, authorised in the registry by
-	// its member; it signs the node's MemberRecord.
+	// its member; it signs the node's MemberRecord. A Host without one is
+	// a guest, a verifier's client: it has no record, follows no
+	// announcements and answers no protocol. It can only Query member
+	// nodes, which it checks with Membership as a member node does, and
+	// member nodes answer it at the guest rates.
 	NodeKey *ecdsa.PrivateKey
 
 	Membership Membership
@@ -137,6 +151,16 @@ type Config struct {
 	// DefaultQueryBurst; a negative QueryRate means no limit.
 	QueryRate  float64
 	QueryBurst int
+	// GuestQueryRate and GuestQueryBurst set the query token bucket of
+	// each guest: a peer that runs no member protocol, such as a
+	// verifier's `credanchor query`. GuestQueryTotal bounds all guests'
+	// queries together, per second with a burst of twice that, so that
+	// many guest identities cannot take the members' share. Zero means
+	// the defaults; a negative GuestQueryRate refuses guests, which are
+	// then disconnected (without penalty) as soon as they connect.
+	GuestQueryRate  float64
+	GuestQueryBurst int
+	GuestQueryTotal float64
 	// ReverifyInterval is how often connected peers' node keys are checked
 	// again with Membership, so that a revoked key loses its connections.
 	// Zero means DefaultReverifyInterval.
@@ -175,6 +199,8 @@ type Host struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	guests *rate.Limiter // all guests' queries together
+
 	mu       sync.Mutex
 	peers    map[peer.ID]*peerState
 	limiters map[peer.ID]*rate.Limiter
@@ -190,8 +216,8 @@ type Host struct {
 }
 
 // New starts a host: it loads (or creates) the identity, listens, joins the
-// consortium's topic and dials the bootstrap peers. ctx bounds only the
-// start; the host runs until Close.
+// consortium's topic (unless it is a guest) and dials the bootstrap peers.
+// ctx bounds only the start; the host runs until Close.
 func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err := cfg.fill(); err != nil {
 		return nil, err
@@ -211,6 +237,11 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		peers:    make(map[peer.ID]*peerState),
 		limiters: make(map[peer.ID]*rate.Limiter),
 		psScores: make(map[peer.ID]float64),
+		guests:   rate.NewLimiter(rate.Limit(cfg.GuestQueryTotal), int(2*cfg.GuestQueryTotal)),
+	}
+	cm, err := connmgr.NewConnManager(connLow, connHigh, connmgr.WithGracePeriod(connGrace))
+	if err != nil {
+		return nil, fmt.Errorf("p2p: connection manager: %w", err)
 	}
 	h.authors.init()
 	h.queries.init()
@@ -223,6 +254,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.DisableRelay(),
 		libp2p.ConnectionGater(h.score),
+		libp2p.ConnectionManager(cm),
 		// The consortium is small and every peer is a member: no reason
 		// to learn our address from strangers or to probe reachability.
 		libp2p.DisableIdentifyAddressDiscovery(),
@@ -240,24 +272,27 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	h.host = lh
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 
-	rec, err := NewMemberRecord(lh.ID(), cfg.ChainID, cfg.Registry, cfg.NodeKey, time.Now())
-	if err != nil {
-		h.Close()
-		return nil, err
+	if cfg.NodeKey != nil {
+		rec, err := NewMemberRecord(lh.ID(), cfg.ChainID, cfg.Registry, cfg.NodeKey, time.Now())
+		if err != nil {
+			h.Close()
+			return nil, err
+		}
+		h.record = rec.Marshal()
+		lh.SetStreamHandler(MemberProtocol, h.handleMember)
+		lh.SetStreamHandler(SyncProtocol, h.handleSync)
+		lh.SetStreamHandler(QueryProtocol, h.handleQuery)
 	}
-	h.record = rec.Marshal()
-
-	lh.SetStreamHandler(MemberProtocol, h.handleMember)
-	lh.SetStreamHandler(SyncProtocol, h.handleSync)
-	lh.SetStreamHandler(QueryProtocol, h.handleQuery)
 	lh.Network().Notify(&network.NotifyBundle{
 		ConnectedF:    func(_ network.Network, c network.Conn) { h.onConnected(c.RemotePeer()) },
 		DisconnectedF: func(_ network.Network, c network.Conn) { h.onDisconnected(c.RemotePeer()) },
 	})
 
-	if err := h.startGossip(); err != nil {
-		h.Close()
-		return nil, err
+	if cfg.NodeKey != nil {
+		if err := h.startGossip(); err != nil {
+			h.Close()
+			return nil, err
+		}
 	}
 	for _, ai := range boot {
 		h.wg.Add(1)
@@ -277,11 +312,9 @@ func (cfg *Config) fill() error {
 	switch {
 	case cfg.DataDir == "":
 		return fmt.Errorf("%w: DataDir is required", ErrConfig)
-	case cfg.NodeKey == nil:
-		return fmt.Errorf("%w: NodeKey is required", ErrConfig)
 	case cfg.Membership == nil:
 		return fmt.Errorf("%w: Membership is required", ErrConfig)
-	case cfg.Validator == nil:
+	case cfg.NodeKey != nil && cfg.Validator == nil:
 		return fmt.Errorf("%w: Validator is required", ErrConfig)
 	case cfg.ChainID == 0:
 		return fmt.Errorf("%w: ChainID is required", ErrConfig)
@@ -299,6 +332,15 @@ func (cfg *Config) fill() error {
 	}
 	if cfg.QueryBurst <= 0 {
 		cfg.QueryBurst = DefaultQueryBurst
+	}
+	if cfg.GuestQueryRate == 0 {
+		cfg.GuestQueryRate = DefaultGuestQueryRate
+	}
+	if cfg.GuestQueryBurst <= 0 {
+		cfg.GuestQueryBurst = DefaultGuestQueryBurst
+	}
+	if cfg.GuestQueryTotal <= 0 {
+		cfg.GuestQueryTotal = DefaultGuestQueryTotal
 	}
 	if cfg.ReverifyInterval <= 0 {
 		cfg.ReverifyInterval = DefaultReverifyInterval

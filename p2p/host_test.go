@@ -70,8 +70,8 @@ func TestConfigRequired(t *testing.T) {
 		edit func(*Config)
 	}{
 		{"no data dir", func(c *Config) { c.DataDir = "" }},
-		{"no node key", func(c *Config) { c.NodeKey = nil }},
 		{"no membership", func(c *Config) { c.Membership = nil }},
+		{"guest without membership", func(c *Config) { c.NodeKey, c.Validator, c.Membership = nil, nil, nil }},
 		{"no validator", func(c *Config) { c.Validator = nil }},
 		{"no chain", func(c *Config) { c.ChainID = 0 }},
 		{"bad bootstrap", func(c *Config) { c.Bootstrap = []string{"/ip4/127.0.0.1/tcp/1"} }},

@@ -13,15 +13,25 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	msmux "github.com/multiformats/go-multistream"
 )
+
+// memberTag protects member nodes' connections from the connection
+// manager's trimming.
+const memberTag = "credanchor-member"
 
 // MemberProtocol is the record exchange run on every new connection: the
 // dialling side of a stream reads the other's MemberRecord as one frame.
 // Both ends open such a stream, so each learns the other's record.
 const MemberProtocol protocol.ID = "/credanchor/member/1.0.0"
 
+// errGuest is the verification of a peer that runs no member protocol: a
+// verifier's client, which may query and nothing else.
+var errGuest = fmt.Errorf("%w: a guest (no member record)", ErrNotMember)
+
 // peerState is what the host knows of a connected peer: its verification
-// finishes once (done closed), with a member or an error.
+// finishes once (done closed), with a member or an error (errGuest for a
+// guest).
 type peerState struct {
 	done   chan struct{}
 	peer   Peer
@@ -49,6 +59,7 @@ func (h *Host) onDisconnected(p peer.ID) {
 	delete(h.limiters, p)
 	delete(h.psScores, p)
 	h.mu.Unlock()
+	h.host.ConnManager().Unprotect(p, memberTag)
 	h.queries.drop(p)
 	h.mesh.set(p, false)
 }
@@ -74,7 +85,9 @@ func (h *Host) state(p peer.ID) *peerState {
 		defer h.wg.Done()
 		st.peer, st.record, st.err = h.verify(p)
 		close(st.done)
-		if st.err != nil {
+		// A guest's verdict is kept while it stays connected: each of its
+		// query streams would otherwise ask for its record again.
+		if st.err != nil && st.err != errGuest {
 			h.mu.Lock()
 			if h.peers[p] == st {
 				delete(h.peers, p)
@@ -120,10 +133,20 @@ func (h *Host) isMember(p peer.ID) bool {
 // verify fetches p's record and checks it. A peer that is not a member,
 // or whose record lies, is penalised and dropped; one that merely failed
 // to answer (or when Membership failed) is disconnected without penalty.
+// A peer that runs no member protocol at all is a guest (errGuest), or is
+// disconnected without penalty if guests are refused.
 func (h *Host) verify(p peer.ID) (Peer, []byte, error) {
 	ctx, cancel := context.WithTimeout(h.ctx, handshakeTimeout)
 	defer cancel()
 	raw, err := h.fetchRecord(ctx, p)
+	if errors.Is(err, msmux.ErrNotSupported[protocol.ID]{}) && h.record != nil {
+		if h.cfg.GuestQueryRate > 0 {
+			return Peer{}, nil, errGuest
+		}
+		h.log.DebugContext(ctx, "p2p guest refused", slog.String("peer", p.String()))
+		_ = h.host.Network().ClosePeer(p)
+		return Peer{}, nil, err
+	}
 	if err != nil {
 		if h.ctx.Err() == nil {
 			h.log.DebugContext(ctx, "p2p member record exchange failed", slog.String("peer", p.String()), slog.Any("error", err))
@@ -139,6 +162,7 @@ func (h *Host) verify(p peer.ID) (Peer, []byte, error) {
 	switch {
 	case err == nil:
 		h.log.DebugContext(ctx, "p2p member verified", slog.String("peer", p.String()), slog.String("member", m.Member.Hex()))
+		h.host.ConnManager().Protect(p, memberTag)
 		return m, raw, nil
 	case errors.Is(err, ErrNotMember), errors.Is(err, ErrBadRecord), errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge):
 		h.score.add(p, penaltyBadRecord)

@@ -85,16 +85,21 @@ func parseQueryResponse(resp []byte) (code byte, status int, body []byte, err er
 	return code, status, body, nil
 }
 
-func (h *Host) limiter(p peer.ID) *rate.Limiter {
+// limiter returns p's query token bucket, made at the member or the guest
+// rates when p first queries.
+func (h *Host) limiter(p peer.ID, guest bool) *rate.Limiter {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	l, ok := h.limiters[p]
 	if !ok {
-		r := rate.Limit(h.cfg.QueryRate)
-		if h.cfg.QueryRate < 0 {
-			r = rate.Inf
+		switch {
+		case guest:
+			l = rate.NewLimiter(rate.Limit(h.cfg.GuestQueryRate), h.cfg.GuestQueryBurst)
+		case h.cfg.QueryRate < 0:
+			l = rate.NewLimiter(rate.Inf, h.cfg.QueryBurst)
+		default:
+			l = rate.NewLimiter(rate.Limit(h.cfg.QueryRate), h.cfg.QueryBurst)
 		}
-		l = rate.NewLimiter(r, h.cfg.QueryBurst)
 		h.limiters[p] = l
 	}
 	return l
@@ -105,11 +110,12 @@ func (h *Host) handleQuery(s network.Stream) {
 	ctx, cancel := context.WithTimeout(h.ctx, handshakeTimeout)
 	_, err := h.member(ctx, p)
 	cancel()
-	if err != nil {
+	guest := errors.Is(err, errGuest)
+	if err != nil && !guest {
 		_ = s.Reset()
 		return
 	}
-	lim := h.limiter(p)
+	lim := h.limiter(p, guest)
 	r := bufio.NewReaderSize(s, 16<<10)
 	w := bufio.NewWriterSize(s, 16<<10)
 	var buf []byte
@@ -126,7 +132,7 @@ func (h *Host) handleQuery(s network.Stream) {
 			return
 		}
 		buf = req
-		code, status, resp := h.answer(p, lim, req)
+		code, status, resp := h.answer(p, lim, guest, req)
 		_ = s.SetWriteDeadline(time.Now().Add(queryTimeout))
 		hdr := [queryHeader]byte{code, byte(status >> 8), byte(status)}
 		if err := writeFrame(w, hdr[:], resp); err != nil {
@@ -143,13 +149,13 @@ func (h *Host) handleQuery(s network.Stream) {
 	}
 }
 
-func (h *Host) answer(p peer.ID, lim *rate.Limiter, req []byte) (code byte, status int, resp []byte) {
+func (h *Host) answer(p peer.ID, lim *rate.Limiter, guest bool, req []byte) (code byte, status int, resp []byte) {
 	kind, body, err := parseQueryRequest(req)
 	if err != nil {
 		h.penalize(p, penaltyMalformed, err.Error())
 		return codeBadRequest, 0, nil
 	}
-	if !lim.Allow() {
+	if !lim.Allow() || guest && !h.guests.Allow() {
 		return codeRateLimited, 0, nil
 	}
 	if h.cfg.Querier == nil {
@@ -171,7 +177,7 @@ func (h *Host) answer(p peer.ID, lim *rate.Limiter, req []byte) (code byte, stat
 
 // Query asks member peer p a query of the given kind (QueryVerify,
 // QueryReceipt or QueryStatus) with a JSON body, and returns the HTTP
-// status and JSON body of the answer. A refusal by p's rate limit is
+// status and JSON body of the answer. A guest host may call it too. A refusal by p's rate limit is
 // ErrRateLimited; p's failure to answer is ErrRemote.
 func (h *Host) Query(ctx context.Context, p peer.ID, kind string, body []byte) (int, []byte, error) {
 	if !validKind(kind) {

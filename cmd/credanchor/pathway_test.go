@@ -109,8 +109,8 @@ func TestPathwayCLI(t *testing.T) {
 }
 
 // TestQueryCLI: `credanchor query` asks a consortium node over libp2p,
-// signing its membership record with a member's node key; the node
-// answers for a credential another member issued.
+// signing its membership record with a member's node key, or as a guest
+// with no key; the node answers for a credential another member issued.
 func TestQueryCLI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -151,5 +151,20 @@ func TestQueryCLI(t *testing.T) {
 	}
 	if out, _, code := run(t, args("receipt", "0x"+strings.Repeat("ab", 32))...); code != 1 || !strings.Contains(out, "404") {
 		t.Errorf("query receipt of an unknown digest: exit %d\n%s", code, out)
+	}
+
+	// A verifier with no key at all is answered too.
+	guest := []string{"query", "--peer", b.PeerAddrs[0], "--rpc", c.Chain.RPCURL(), "--registry", c.Registry.Hex()}
+	if out, stderr, code := run(t, append(guest, "verify", file("cred.json"))...); code != 0 || !strings.Contains(out, `"verified":true`) {
+		t.Errorf("guest query verify: exit %d\n%s%s", code, out, stderr)
+	}
+	if out, stderr, code := run(t, append(guest, "status", file("cred.json"))...); code != 0 || !strings.Contains(out, `"status"`) {
+		t.Errorf("guest query status: exit %d\n%s%s", code, out, stderr)
+	}
+	// The guest checks whom it asks: another consortium's registry is
+	// not the one the peer's record names.
+	other := []string{"query", "--peer", b.PeerAddrs[0], "--rpc", c.Chain.RPCURL(), "--registry", "0x00000000000000000000000000000000000c0de1", "receipt", m[1]}
+	if out, stderr, code := run(t, other...); code == 0 || !strings.Contains(stderr, "not a consortium member") {
+		t.Errorf("guest query of another consortium's node: exit %d\n%s%s", code, out, stderr)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,11 +44,14 @@ var queryCommand = &cli.Command{
 	ArgsUsage: "verify|status CREDENTIAL [RECEIPT] | receipt DIGEST",
 	Description: `Connects to --peer with the consortium's query protocol and asks what the HTTP
 API answers: verify (as POST /v1/verify), status (as POST /credentials/status)
-or receipt (as GET /v1/credentials/{digest}/receipt). Consortium nodes answer
-member nodes only: the command signs its membership record with a node key
-(--key, or --keystore and --password-file) that the registry lists as a
-member's, and checks the peer's the same way, over --rpc. Prints the answer
-(JSON); exits 1 on an answer other than 200.`,
+or receipt (as GET /v1/credentials/{digest}/receipt). The command first checks,
+over --rpc, that the peer is the node of a consortium member: the registry lists
+the node key that signed the peer's membership record.
+
+Anyone may ask: without a key the command is a guest, answered at the node's
+guest rate (--p2p.guest-rate of node run). A member's node key (--key, or
+--keystore and --password-file) asks at the member rate instead. Prints the
+answer (JSON); exits 1 on an answer other than 200.`,
 	Flags:  append([]cli.Flag{peerFlag, rpcFlag, queryRegistryFlag, timeoutFlag}, signerFlags...),
 	Action: query,
 }
@@ -114,9 +118,11 @@ func query(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--peer: %w", err)
 	}
-	key, err := loadSigningKey(c)
-	if err != nil {
-		return err
+	var key *ecdsa.PrivateKey
+	if c.IsSet(keyFileFlag.Name) || c.IsSet(keystoreFileFlag.Name) {
+		if key, err = loadSigningKey(c); err != nil {
+			return err
+		}
 	}
 	ctx, cancel := context.WithTimeout(c.Context, c.Duration(timeoutFlag.Name))
 	defer cancel()
@@ -169,6 +175,13 @@ var (
 		Category: catNode,
 		EnvVars:  envVars("p2p.bootstrap"),
 	}
+	p2pGuestRateFlag = &cli.Float64Flag{
+		Name:     "p2p.guest-rate",
+		Usage:    "queries per second answered to each verifier that is not a member node (`credanchor query` without --key); all of them together get ten times that; 0 refuses them",
+		Value:    p2p.DefaultGuestQueryRate,
+		Category: catNode,
+		EnvVars:  envVars("p2p.guest-rate"),
+	}
 )
 
 // p2pConfig is the node's libp2p configuration from the flags, nil when
@@ -178,9 +191,16 @@ func p2pConfig(c *cli.Context) *node.P2PConfig {
 	if len(listen) == 0 {
 		return nil
 	}
+	guests := c.Float64(p2pGuestRateFlag.Name)
+	if guests <= 0 {
+		guests = -1
+	}
 	return &node.P2PConfig{
-		DataDir:     filepath.Join(c.Path(nodeDataFlag.Name), "p2p"),
-		ListenAddrs: listen,
-		Bootstrap:   c.StringSlice(p2pBootstrapFlag.Name),
+		DataDir:         filepath.Join(c.Path(nodeDataFlag.Name), "p2p"),
+		ListenAddrs:     listen,
+		Bootstrap:       c.StringSlice(p2pBootstrapFlag.Name),
+		GuestQueryRate:  guests,
+		GuestQueryBurst: max(1, int(2*guests)),
+		GuestQueryTotal: 10 * guests,
 	}
 }
