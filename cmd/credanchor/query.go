@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -141,7 +142,9 @@ func query(c *cli.Context) error {
 	}
 	defer os.RemoveAll(dir)
 	h, err := p2p.New(ctx, p2p.Config{DataDir: dir, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, ChainID: id.Uint64(), Registry: reg, NodeKey: key,
-		Membership: node.NewMembership(client, reg), Validator: ignoreGossip{}})
+		Membership: node.NewMembership(client, reg), Validator: ignoreGossip{},
+		// The answer is the output: only trouble is worth a log line.
+		Logger: slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		return err
 	}
