@@ -58,11 +58,45 @@ func (n *Node) runCatchUp(ctx context.Context) {
 	}
 }
 
+// CatchUpProgress is how far a catch-up has come. A catch-up first reads
+// the registry's events to count what it lacks, so that the totals are known
+// before it fetches; only when more than 65,536 batches are missing does it
+// fetch those before reading on, and the totals grow then.
+type CatchUpProgress struct {
+	// Batches and Credentials are what the catch-up has stored, of the
+	// TotalBatches and TotalCredentials it found missing.
+	Batches, TotalBatches         int
+	Credentials, TotalCredentials uint64
+	// Block is how far the stored batches reach: the block of the batch
+	// stored last, or Scanned once all of a pass's are. Scanned is the last
+	// block whose events were read; the totals are final once it reaches
+	// HeadBlock, the chain's head when the catch-up began.
+	Block, Scanned, HeadBlock uint64
+	// Started is when the catch-up began.
+	Started time.Time
+	// Done: the catch-up has ended, with Err if it failed (and will be
+	// tried again).
+	Done bool
+	Err  error
+}
+
+// catchUpMaxPending bounds the missing batches a catch-up keeps in memory
+// (about 150 bytes each): with more, it fetches them before reading on.
+const catchUpMaxPending = 1 << 16
+
+// missingBatch is a batch the chain names that the store lacks.
+type missingBatch struct {
+	ev    *registry.RegistryAnchored
+	tx    common.Hash
+	block uint64
+}
+
 // CatchUp reads the registry's Anchored events since the last checkpoint
 // and fetches, from any connected peer, every other member's batch the
 // store lacks, checking that its digests rebuild the anchored root. It
 // returns how many batches it stored. The checkpoint moves only past
-// blocks whose batches are all stored.
+// blocks whose batches are all stored. Config.OnCatchUp follows it when
+// anything is missing.
 func (n *Node) CatchUp(ctx context.Context) (int, error) {
 	if n.host == nil {
 		return 0, nil
@@ -83,25 +117,84 @@ func (n *Node) CatchUp(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	p := CatchUpProgress{HeadBlock: head.Number.Uint64(), Started: time.Now()}
+	if from > 0 {
+		p.Block = from - 1
+	}
+	err = n.catchUp(ctx, from, own, &p)
+	if p.TotalBatches > 0 {
+		p.Done, p.Err = true, err
+		n.reportCatchUp(p)
+		if err == nil {
+			n.log.Info("caught up", slog.Int("batches", p.Batches), slog.Uint64("credentials", p.Credentials),
+				slog.Uint64("block", p.HeadBlock), slog.Duration("took", time.Since(p.Started)))
+		}
+	}
+	return p.Batches, err
+}
+
+// catchUp reads the events of blocks from to p.HeadBlock in passes of at
+// most catchUpMaxPending missing batches, and fetches each pass's batches
+// before reading on.
+func (n *Node) catchUp(ctx context.Context, from uint64, own common.Address, p *CatchUpProgress) error {
+	for from <= p.HeadBlock {
+		todo, scanned, err := n.scanMissing(ctx, from, p.HeadBlock, own)
+		if err != nil {
+			return err
+		}
+		if len(todo) > 0 && len(n.host.Peers()) == 0 {
+			// Right after a start no peer is verified yet: wait for one
+			// before counting, rather than report a catch-up that stops.
+			return fmt.Errorf("%w: no peer connected yet", ErrNoPeerHas)
+		}
+		p.Scanned = scanned
+		p.TotalBatches += len(todo)
+		for _, m := range todo {
+			p.TotalCredentials += m.ev.Size
+		}
+		n.reportCatchUp(*p)
+		for _, m := range todo {
+			if err := n.fetchFromAnyPeer(ctx, m.ev, m.tx, m.block); err != nil {
+				// Keep the checkpoint before this block, to try again.
+				if m.block > 0 {
+					_ = n.setCheckpoint(m.block - 1)
+				}
+				return err
+			}
+			p.Batches++
+			p.Credentials += m.ev.Size
+			p.Block = m.block
+			n.metrics.catchUpBatches.Inc()
+			n.reportCatchUp(*p)
+			if p.Batches%100 == 0 {
+				n.log.Info("catching up", slog.Int("batches", p.Batches), slog.Int("total", p.TotalBatches), slog.Uint64("block", m.block))
+			}
+		}
+		if err := n.setCheckpoint(scanned); err != nil {
+			return err
+		}
+		p.Block, from = scanned, scanned+1
+	}
+	return nil
+}
+
+// scanMissing reads the registry's Anchored events of blocks from to head,
+// catchUpRange blocks a call, and returns the other members' batches the
+// store lacks, in chain order, and the last block it read whole. It stops
+// before a block that would take the batches past catchUpMaxPending.
+func (n *Node) scanMissing(ctx context.Context, from, head uint64, own common.Address) ([]missingBatch, uint64, error) {
 	reg := registry.NewRegistry()
 	topic := reg.GetABI().Events["Anchored"].ID
-	fetched := 0
-	for start := from; start <= head.Number.Uint64(); start += catchUpRange {
-		end := min(start+catchUpRange-1, head.Number.Uint64())
+	var todo []missingBatch
+	for start := from; start <= head; start += catchUpRange {
+		end := min(start+catchUpRange-1, head)
 		logs, err := n.cfg.Chain.FilterLogs(ctx, ethereum.FilterQuery{
 			FromBlock: new(big.Int).SetUint64(start), ToBlock: new(big.Int).SetUint64(end),
 			Addresses: []common.Address{n.cfg.Registry}, Topics: [][]common.Hash{{topic}},
 		})
 		if err != nil {
-			return fetched, fmt.Errorf("node: registry events of blocks %d–%d: %w", start, end, err)
+			return nil, 0, fmt.Errorf("node: registry events of blocks %d–%d: %w", start, end, err)
 		}
-		// The batches of the range this node lacks, in chain order.
-		type missing struct {
-			ev    *registry.RegistryAnchored
-			tx    common.Hash
-			block uint64
-		}
-		var todo []missing
 		for _, l := range logs {
 			ev, err := reg.UnpackAnchoredEvent(&l)
 			if err != nil || ev.Member == own {
@@ -110,32 +203,24 @@ func (n *Node) CatchUp(ctx context.Context) (int, error) {
 			if _, err := n.st.Batch(ev.Root); err == nil {
 				continue
 			}
-			todo = append(todo, missing{ev, l.TxHash, l.BlockNumber})
-		}
-		for i, m := range todo {
-			n.metrics.catchUpRemaining.Set(float64(len(todo) - i))
-			if err := n.fetchFromAnyPeer(ctx, m.ev, m.tx, m.block); err != nil {
-				// Keep the checkpoint before this block, to try again.
-				if m.block > 0 {
-					_ = n.setCheckpoint(m.block - 1)
-				}
-				return fetched, err
+			// A block's batches go in one pass, so that the
+			// checkpoint can end the pass before the next block.
+			if len(todo) >= catchUpMaxPending && l.BlockNumber != todo[len(todo)-1].block {
+				return todo, l.BlockNumber - 1, nil
 			}
-			fetched++
-			n.metrics.catchUpBatches.Inc()
-			if fetched%100 == 0 {
-				n.log.Info("catching up", slog.Int("batches", fetched), slog.Int("remaining in range", len(todo)-i-1), slog.Uint64("block", m.block))
-			}
-		}
-		n.metrics.catchUpRemaining.Set(0)
-		if err := n.setCheckpoint(end); err != nil {
-			return fetched, err
+			todo = append(todo, missingBatch{ev, l.TxHash, l.BlockNumber})
 		}
 	}
-	if fetched > 0 {
-		n.log.Info("caught up", slog.Int("batches", fetched), slog.Uint64("block", head.Number.Uint64()))
+	return todo, head, nil
+}
+
+// reportCatchUp sets the catch-up metrics and tells Config.OnCatchUp.
+func (n *Node) reportCatchUp(p CatchUpProgress) {
+	n.metrics.catchUpRemaining.Set(float64(p.TotalBatches - p.Batches))
+	n.metrics.catchUpRemainingCredentials.Set(float64(p.TotalCredentials - p.Credentials))
+	if n.cfg.OnCatchUp != nil && p.TotalBatches > 0 {
+		n.cfg.OnCatchUp(p)
 	}
-	return fetched, nil
 }
 
 func (n *Node) fetchFromAnyPeer(ctx context.Context, ev *registry.RegistryAnchored, tx common.Hash, block uint64) error {

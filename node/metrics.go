@@ -25,9 +25,11 @@ type Metrics struct {
 	statusChanges   *prometheus.CounterVec
 	statusPublished prometheus.Counter
 	statusGas       prometheus.Counter
-	// catchUpRemaining and catchUpBatches follow the catch-up from peers.
-	catchUpRemaining prometheus.Gauge
-	catchUpBatches   prometheus.Counter
+	// catchUpRemaining, catchUpRemainingCredentials and catchUpBatches
+	// follow the catch-up from peers.
+	catchUpRemaining            prometheus.Gauge
+	catchUpRemainingCredentials prometheus.Gauge
+	catchUpBatches              prometheus.Counter
 	// institution is an info metric: 1, labelled with the institution the
 	// node counts for, which the other metrics leave out (one per node).
 	institution *prometheus.GaugeVec
@@ -88,7 +90,11 @@ func newMetrics() *Metrics {
 		}),
 		catchUpRemaining: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "credanchor_catchup_remaining_batches",
-			Help: "Other members' batches the chain names that the node is still fetching from peers (in the block range being read).",
+			Help: "Other members' batches the chain names that the node's catch-up found missing and has not fetched from peers yet.",
+		}),
+		catchUpRemainingCredentials: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "credanchor_catchup_remaining_credentials",
+			Help: "Credentials in the batches of credanchor_catchup_remaining_batches.",
 		}),
 		catchUpBatches: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "credanchor_catchup_batches_total",
@@ -112,7 +118,7 @@ func newMetrics() *Metrics {
 		m.statusChanges.WithLabelValues(a)
 	}
 	m.Registry.MustRegister(m.submitted, m.issued, m.anchored, m.pending, m.batches, m.batchSize, m.anchorLatency,
-		m.gasSpent, m.reorgs, verify, m.statusChanges, m.statusPublished, m.statusGas, m.institution, m.catchUpRemaining, m.catchUpBatches,
+		m.gasSpent, m.reorgs, verify, m.statusChanges, m.statusPublished, m.statusGas, m.institution, m.catchUpRemaining, m.catchUpRemainingCredentials, m.catchUpBatches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

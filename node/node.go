@@ -81,6 +81,12 @@ type Config struct {
 	StatusPublishInterval time.Duration
 	// P2P, when set, joins the node to the consortium's libp2p network.
 	P2P *P2PConfig
+	// OnCatchUp, when set, follows each catch-up from peers that finds
+	// batches missing (a CLI draws it as a progress bar): it is called once
+	// the totals are known or grow, after every batch stored, and at the
+	// end with Done. It runs on the catch-up's goroutine, which waits for
+	// it, so it must return quickly.
+	OnCatchUp func(CatchUpProgress)
 	// ChallengeTTL is how long a presentation challenge of POST /challenges
 	// may be used. Zero means DefaultChallengeTTL.
 	ChallengeTTL time.Duration

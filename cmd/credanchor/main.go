@@ -4,6 +4,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -75,7 +76,11 @@ func newApp() *cli.App {
 	}
 }
 
-func setupLogging(c *cli.Context) error {
+func setupLogging(c *cli.Context) error { return setLogOutput(c, c.App.ErrWriter) }
+
+// setLogOutput makes the default logger write to w, at the level and in the
+// format the flags say.
+func setLogOutput(c *cli.Context, w io.Writer) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.String(logLevelFlag.Name))); err != nil {
 		return fmt.Errorf("--%s: %w", logLevelFlag.Name, err)
@@ -84,9 +89,9 @@ func setupLogging(c *cli.Context) error {
 	var h slog.Handler
 	switch f := c.String(logFormatFlag.Name); f {
 	case "text":
-		h = slog.NewTextHandler(c.App.ErrWriter, opts)
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		h = slog.NewJSONHandler(c.App.ErrWriter, opts)
+		h = slog.NewJSONHandler(w, opts)
 	default:
 		return fmt.Errorf("--%s: unknown format %q (want text or json)", logFormatFlag.Name, f)
 	}

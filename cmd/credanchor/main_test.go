@@ -25,6 +25,7 @@ import (
 	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/store"
 	"github.com/credanchor/credanchor/testnet"
+	"github.com/credanchor/credanchor/testnet/cluster"
 )
 
 // binary is the credanchor command built once for the tests that run it as
@@ -431,6 +432,7 @@ func pollReceipt(t *testing.T, node, digest string) []byte {
 type child struct {
 	cmd  *exec.Cmd
 	done chan error // receives the process's exit
+	log  logTail    // its standard error
 }
 
 // startChild runs the binary with args and waits until its standard output
@@ -459,7 +461,7 @@ func startChild(t *testing.T, args []string, patterns ...string) (*child, []stri
 			t.Logf("%s log:\n%s", args[0], log.String())
 		}
 	})
-	c := &child{cmd: cmd, done: make(chan error, 1)}
+	c := &child{cmd: cmd, done: make(chan error, 1), log: log}
 	res := make([]*regexp.Regexp, len(patterns))
 	for i, p := range patterns {
 		res[i] = regexp.MustCompile(p)
@@ -511,6 +513,20 @@ func (c *child) stop(t *testing.T) {
 		c.cmd.Process.Kill()
 		t.Fatalf("%s did not stop within a minute of SIGINT", c.cmd.Args[1])
 	}
+}
+
+// startCluster starts an in-process consortium (testnet/cluster) for the
+// test, closed when it ends.
+func startCluster(t *testing.T, cfg cluster.Config) *cluster.Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	c, err := cluster.Start(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // devnetProc is a running `credanchor devnet`.

@@ -106,7 +106,7 @@ the member's DID in the registry must be that did:key. Every flag can also come 
 the JSON --config file.`,
 		Flags: append([]cli.Flag{configFlag, nodeRPCFlag, registryReqFlag, nodeDataFlag, listenFlag, tokenFileFlag,
 			issuerKeyFlag, issuerNameFlag, publicURLFlag, statusIntervalFlag, statusMinBitsFlag, statusPrivateFlag, p2pListenFlag, p2pBootstrapFlag, p2pGuestRateFlag,
-			batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
+			progressFlag, batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
 		Before: loadConfigFile,
 		Action: runNode,
 	}},
@@ -182,6 +182,20 @@ func runNode(c *cli.Context) error {
 	if !common.IsHexAddress(regHex) {
 		return fmt.Errorf("--registry: %q is not an address", regHex)
 	}
+	view, err := newCatchUpView(c.String(progressFlag.Name), c.App.ErrWriter)
+	if err != nil {
+		return fmt.Errorf("--%s: %w", progressFlag.Name, err)
+	}
+	var onCatchUp func(node.CatchUpProgress)
+	if view != nil {
+		onCatchUp = view.update
+		if view.bar {
+			// Log records go through the view, which keeps the bar below.
+			if err := setLogOutput(c, view); err != nil {
+				return err
+			}
+		}
+	}
 	key, err := loadSigningKey(c)
 	if err != nil {
 		return err
@@ -245,6 +259,7 @@ func runNode(c *cli.Context) error {
 		StatusPublishInterval:    c.Duration(statusIntervalFlag.Name),
 		Status:                   statusConfig(c, false),
 		P2P:                      p2pConfig(c),
+		OnCatchUp:                onCatchUp,
 	})
 	if err != nil {
 		return err

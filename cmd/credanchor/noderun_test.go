@@ -3,15 +3,21 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/credanchor/credanchor/node"
+	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/testnet"
+	"github.com/credanchor/credanchor/testnet/cluster"
 )
 
 // nodeProc is a running `credanchor node run`.
@@ -100,4 +106,88 @@ func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Example University") {
 		t.Fatalf("verify with the node stopped: exit %d\n%s%s", code, out, stderr)
 	}
+}
+
+// TestNodeRunCatchUpProgress: `credanchor node run --progress plain` for a
+// member whose node was down while another member anchored three batches
+// catches up from that member's node over libp2p, and its standard error
+// shows the totals from the first progress line to the last.
+func TestNodeRunCatchUpProgress(t *testing.T) {
+	c := startCluster(t, cluster.Config{Nodes: 2, P2P: true})
+	if err := c.StopNode(1); err != nil {
+		t.Fatal(err)
+	}
+	a := c.Institutions[0]
+	var credentials, batches int
+	for size := 4; size <= 6; size++ {
+		items := make([]node.Item, size)
+		for i := range items {
+			items[i] = node.Item{Data: fmt.Appendf(nil, `{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:%d-%d"}}`, size, i), Form: credential.FormJSON}
+		}
+		var last string
+		for _, r := range a.Node().SubmitMany(items) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			last = r.Submission.Digest.String()
+		}
+		// One batch at a time: the next waits for this one's receipt.
+		pollReceipt(t, a.URL, last)
+		credentials += size
+		batches++
+	}
+	// GossipSub offers a message to peers that join for three heartbeats
+	// (of a second): after that the batches come by catch-up only.
+	time.Sleep(4 * time.Second)
+
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "nodekey")
+	if err := crypto.SaveECDSA(keyFile, c.Institutions[1].NodeKey); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--rpc", c.Chain.RPCURL(), "--registry", c.Registry.Hex(), "--key", keyFile, "--data", filepath.Join(dir, "data"),
+		"--http", "127.0.0.1:0", "--p2p.listen", "/ip4/127.0.0.1/tcp/0", "--progress", "plain"}
+	for _, addr := range a.PeerAddrs {
+		args = append(args, "--p2p.bootstrap", addr)
+	}
+	p := startNode(t, args...)
+	line := regexp.MustCompile(`catch-up: (\d+)/(\d+) batches, (\d+)/(\d+) credentials \((\d+)%\), block (\d+)/(\d+)(.*)`)
+	var lines [][]string
+	deadline := time.Now().Add(time.Minute)
+	for {
+		lines = line.FindAllStringSubmatch(p.log.String(), -1)
+		if len(lines) > 0 && strings.HasPrefix(lines[len(lines)-1][8], ", done in ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no catch-up done within a minute:\n%s", p.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The totals are known from the first line: a late node lacks all three
+	// batches. A first try may stop before a peer is connected.
+	total := fmt.Sprintf("%d/%d", batches, credentials)
+	for _, l := range lines {
+		if got := l[2] + "/" + l[4]; got != total {
+			t.Errorf("%q: totals %s batches/credentials, want %s", l[0], got, total)
+		}
+	}
+	if end := lines[len(lines)-1]; end[1] != end[2] || end[3] != end[4] || end[5] != "100" || end[6] != end[7] {
+		t.Errorf("last line %q, want every batch and credential stored up to the head", end[0])
+	}
+	resp, err := http.Get(p.http + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := string(mustReadAll(t, resp))
+	for _, want := range []string{
+		fmt.Sprintf("credanchor_catchup_batches_total %d\n", batches),
+		"credanchor_catchup_remaining_batches 0\n",
+		"credanchor_catchup_remaining_credentials 0\n",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	p.stop(t)
 }

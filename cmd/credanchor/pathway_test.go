@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,13 +19,7 @@ import (
 // `pathway claim` earn the roll-up, which `credanchor verify` accepts with
 // only the chain; a claim missing a component is refused, naming it.
 func TestPathwayCLI(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Config{Nodes: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := startCluster(t, cluster.Config{Nodes: 2})
 	a, b := c.Institutions[0], c.Institutions[1]
 	dir := t.TempDir()
 	file := func(name string) string { return filepath.Join(dir, name) }
@@ -112,13 +105,7 @@ func TestPathwayCLI(t *testing.T) {
 // signing its membership record with a member's node key, or as a guest
 // with no key; the node answers for a credential another member issued.
 func TestQueryCLI(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Config{Nodes: 2, P2P: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := startCluster(t, cluster.Config{Nodes: 2, P2P: true})
 	a, b := c.Institutions[0], c.Institutions[1]
 	dir := t.TempDir()
 	file := func(name string) string { return filepath.Join(dir, name) }

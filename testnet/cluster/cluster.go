@@ -62,6 +62,9 @@ type Config struct {
 	// QueryRate is each node's per-peer query rate (p2p.Config); negative
 	// means no limit, as a benchmark from one peer needs.
 	QueryRate float64
+	// OnCatchUp, when set, follows the catch-ups of every node (see
+	// node.Config.OnCatchUp), given the institution's index.
+	OnCatchUp func(institution int, p node.CatchUpProgress)
 }
 
 // Institution is one consortium member and its node.
@@ -243,6 +246,10 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 			}
 		}
 	}
+	var onCatchUp func(node.CatchUpProgress)
+	if c.cfg.OnCatchUp != nil {
+		onCatchUp = func(p node.CatchUpProgress) { c.cfg.OnCatchUp(i, p) }
+	}
 	n, err := node.New(ctx, node.Config{
 		Store:                 st,
 		Chain:                 c.Chain.Client(),
@@ -259,6 +266,7 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 		Status:      node.StatusConfig{Fetch: webfetch.Config{AllowPrivate: true}},
 		DIDResolver: did.NewMultiResolver(map[string]did.Resolver{"key": did.KeyResolver{}}),
 		P2P:         p2pCfg,
+		OnCatchUp:   onCatchUp,
 	})
 	if err != nil {
 		ln.Close()

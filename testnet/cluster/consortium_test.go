@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/credanchor/credanchor/anchor/merkle"
 	"github.com/credanchor/credanchor/node"
+	"github.com/credanchor/credanchor/node/credential"
 	"github.com/credanchor/credanchor/p2p"
 	"github.com/credanchor/credanchor/testnet/cluster"
 )
@@ -119,11 +122,42 @@ func TestConsortiumReplicates(t *testing.T) {
 // TestConsortiumCatchUp: a node that was down while the others issued, and
 // a fourth that joins afterwards, read the registry's events and fetch the
 // batches they missed from peers, then answer for every member's
-// credentials.
+// credentials. Their catch-ups report progress up to the totals, which are
+// the missed batches and credentials, and leave the metrics at them.
 func TestConsortiumCatchUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Config{Nodes: 4, P2P: true})
+	var (
+		mu sync.Mutex
+		// stored sums, by institution, what its ended catch-ups stored;
+		// ended counts those that ended without error.
+		stored  = map[int]node.CatchUpProgress{}
+		ended   = map[int]int{}
+		reports []string
+	)
+	onCatchUp := func(i int, p node.CatchUpProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p.Batches > p.TotalBatches || p.Credentials > p.TotalCredentials || p.TotalCredentials < uint64(p.TotalBatches) ||
+			p.Block > p.Scanned || p.Scanned > p.HeadBlock || p.Started.IsZero() {
+			t.Errorf("institution %d: inconsistent progress %+v", i, p)
+		}
+		if !p.Done {
+			return
+		}
+		reports = append(reports, fmt.Sprintf("institution %d: %+v", i, p))
+		s := stored[i]
+		s.Batches += p.Batches
+		s.Credentials += p.Credentials
+		stored[i] = s
+		if p.Err == nil {
+			ended[i]++
+			if p.Batches != p.TotalBatches || p.Credentials != p.TotalCredentials || p.Block != p.HeadBlock {
+				t.Errorf("institution %d: a catch-up ended at %+v", i, p)
+			}
+		}
+	}
+	c, err := cluster.Start(ctx, cluster.Config{Nodes: 4, P2P: true, OnCatchUp: onCatchUp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,12 +174,32 @@ func TestConsortiumCatchUp(t *testing.T) {
 			issued = append(issued, issueTo(t, in, badge(fmt.Sprintf("https://example.org/a/%d-%d", i, j), "Course", "did:example:late")))
 		}
 	}
+	// And a batch of several credentials, submitted at once.
+	items := make([]node.Item, 5)
+	for i := range items {
+		items[i] = node.Item{Data: fmt.Appendf(nil, `{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:bulk-%d"}}`, i), Form: credential.FormJSON}
+	}
+	for _, r := range c.Institutions[0].Node().SubmitMany(items) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		d := r.Submission.Digest.String()
+		issued = append(issued, held{digest: d, receipt: waitReceipt(t, c.Institutions[0], d)})
+	}
+	roots := map[merkle.Hash]bool{}
+	for _, h := range issued {
+		roots[h.receipt.Root] = true
+	}
+	// GossipSub offers a message to peers that join for three heartbeats
+	// (of a second): after that the missed batches come by catch-up only.
+	time.Sleep(4 * time.Second)
 	for _, i := range []int{2, 3} {
 		if err := c.StartNode(ctx, i); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, in := range c.Institutions[2:] {
+	for k, in := range c.Institutions[2:] {
+		i := k + 2
 		for _, h := range issued {
 			eventually(t, in.Name+" serves a receipt it missed", func() string {
 				code, body := get(t, in.URL+"/v1/credentials/"+h.digest+"/receipt")
@@ -155,11 +209,50 @@ func TestConsortiumCatchUp(t *testing.T) {
 				return ""
 			})
 		}
+		eventually(t, in.Name+" reports its catch-up done", func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			if ended[i] == 0 || stored[i].Batches != len(roots) {
+				return fmt.Sprintf("%d ended; %d of %d batches stored; reports:\n%s", ended[i], stored[i].Batches, len(roots), strings.Join(reports, "\n"))
+			}
+			return ""
+		})
+		mu.Lock()
+		if got := stored[i].Credentials; got != uint64(len(issued)) {
+			t.Errorf("%s: catch-ups stored %d credentials, want %d", in.Name, got, len(issued))
+		}
+		mu.Unlock()
 		code, body := get(t, in.URL+"/metrics")
-		if code != http.StatusOK || !strings.Contains(string(body), "credanchor_catchup_batches_total") {
-			t.Errorf("%s metrics: %d", in.Name, code)
+		if code != http.StatusOK {
+			t.Fatalf("%s metrics: %d", in.Name, code)
+		}
+		for name, want := range map[string]int{
+			"credanchor_catchup_batches_total":         len(roots),
+			"credanchor_catchup_remaining_batches":     0,
+			"credanchor_catchup_remaining_credentials": 0,
+		} {
+			if got := metric(t, body, name); got != float64(want) {
+				t.Errorf("%s: %s = %v, want %d", in.Name, name, got, want)
+			}
 		}
 	}
+}
+
+// metric returns the value of an unlabelled metric in a Prometheus text
+// exposition.
+func metric(t *testing.T, exposition []byte, name string) float64 {
+	t.Helper()
+	for line := range strings.Lines(string(exposition)) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in the metrics", name)
+	return 0
 }
 
 // liar is a libp2p host outside the cluster's nodes, keyed by nodeKey,
