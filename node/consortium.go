@@ -317,8 +317,10 @@ func (c *consortium) Query(ctx context.Context, kind string, body []byte) (int, 
 		return http.StatusOK, out, err
 	case p2p.QueryVerify, p2p.QueryStatus:
 		data, form := []byte(req.Credential), credential.FormJSON
+		// Only a JSON string (or null) unmarshals into a string: a look at
+		// the first byte spares scanning a credential object to learn it.
 		var jwt string
-		if json.Unmarshal(req.Credential, &jwt) == nil {
+		if cred := bytes.TrimLeft(req.Credential, " \t\r\n"); len(cred) > 0 && (cred[0] == '"' || cred[0] == 'n') && json.Unmarshal(cred, &jwt) == nil {
 			data, form = []byte(jwt), credential.FormJWT
 		}
 		if len(bytes.TrimSpace(data)) == 0 {

@@ -23,6 +23,9 @@ type securityChecks struct {
 	// signer is the issuer's DID when its key verifiably signed the
 	// credential, else "".
 	signer string
+	// cred is the credential as decoded, nil if it did not parse; the
+	// status check reads it rather than decode the document again.
+	cred *vc.Credential
 }
 
 func (s *securityChecks) pass(check, detail string) {
@@ -69,6 +72,7 @@ func checkCredential(ctx context.Context, keys *DIDKeys, data []byte, form crede
 			s.pass(CheckStructure, describe(c))
 		}
 	}
+	s.cred = c
 	if c == nil {
 		s.fail(CheckProof, notChecked+"the credential does not parse")
 		s.fail(CheckIssuer, notChecked+"the credential does not parse")

@@ -228,11 +228,108 @@ func statusEntries(data []byte, form credential.Form) (entries []statuslist.Entr
 	return entries, other, true, nil
 }
 
+// parsedStatusEntries is statusEntries for a credential that c, its
+// decoded object, may answer for (nil if it did not parse): decoding the
+// document twice more was a tenth of a verification's cost. What the
+// object cannot answer exactly as statusEntries would, it leaves to
+// statusEntries.
+func parsedStatusEntries(c *vc.Credential, data []byte, form credential.Form) (entries []statuslist.Entry, other []string, has bool, err error) {
+	if c != nil {
+		if entries, other, has, ok := objectStatusEntries(c.Object()); ok {
+			return entries, other, has, nil
+		}
+	}
+	return statusEntries(data, form)
+}
+
+// statusEntryFields are the keys json.Unmarshal fills in a
+// statuslist.Entry.
+var statusEntryFields = [...]string{"id", "type", "statusPurpose", "statusListIndex", "statusListCredential"}
+
+// objectStatusEntries reads the credentialStatus of a decoded credential
+// as statusEntries reads its text, and reports whether it could (ok). It
+// leaves to statusEntries what json.Unmarshal reads in ways a decoded
+// object does not show (keys that name a field only case-insensitively,
+// which json.Unmarshal matches too; values that are not strings or null;
+// entries that are not objects) and every malformed entry, for its error.
+func objectStatusEntries(obj map[string]any) (entries []statuslist.Entry, other []string, has, ok bool) {
+	var status any
+	for k, v := range obj {
+		switch {
+		case k == "credentialStatus":
+			status = v
+		case strings.EqualFold(k, "credentialStatus"):
+			return nil, nil, false, false
+		}
+	}
+	var items []any
+	switch s := status.(type) {
+	case nil:
+		return nil, nil, false, true
+	case []any:
+		items = s
+	case map[string]any:
+		items = []any{s}
+	default:
+		return nil, nil, false, false
+	}
+	for _, item := range items {
+		var e statuslist.Entry
+		var typ any
+		if item != nil {
+			m, isObject := item.(map[string]any)
+			if !isObject {
+				return nil, nil, false, false
+			}
+			for k, v := range m {
+				var field *string
+				switch k {
+				case "id":
+					field = &e.ID
+				case "type":
+					field, typ = &e.Type, v
+				case "statusPurpose":
+					field = &e.StatusPurpose
+				case "statusListIndex":
+					field = &e.StatusListIndex
+				case "statusListCredential":
+					field = &e.StatusListCredential
+				default:
+					for _, f := range statusEntryFields {
+						if strings.EqualFold(k, f) {
+							return nil, nil, false, false
+						}
+					}
+					continue
+				}
+				switch v := v.(type) {
+				case string:
+					*field = v
+				case nil:
+				default:
+					return nil, nil, false, false
+				}
+			}
+		}
+		if e.Type == statuslist.EntryType {
+			if _, err := e.Index(); err != nil || e.StatusPurpose == "" || e.StatusListCredential == "" {
+				return nil, nil, false, false
+			}
+			entries = append(entries, e)
+		}
+		if s, isString := typ.(string); !isString || s != statuslist.EntryType {
+			other = append(other, fmt.Sprint(typ))
+		}
+	}
+	return entries, other, true, true
+}
+
 // statusCheck adds the status check of a credential that has a
 // credentialStatus. member is the consortium member that anchored it and
 // signed it (zero if none), whose anchors of its lists are then required.
-func (v *Verification) statusCheck(ctx context.Context, sc *StatusChecker, keys *DIDKeys, chain anchor.ChainReader, registryAddr common.Address, data []byte, form credential.Form, member common.Address, now time.Time) error {
-	entries, other, has, err := statusEntries(data, form)
+// c is the credential as checkCredential decoded it (nil if it did not).
+func (v *Verification) statusCheck(ctx context.Context, sc *StatusChecker, keys *DIDKeys, chain anchor.ChainReader, registryAddr common.Address, c *vc.Credential, data []byte, form credential.Form, member common.Address, now time.Time) error {
+	entries, other, has, err := parsedStatusEntries(c, data, form)
 	if !has {
 		return nil
 	}

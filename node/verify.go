@@ -84,6 +84,10 @@ type VerifyOptions struct {
 	// Status reads status lists; nil means one with the zero StatusConfig
 	// (public addresses, the specification's minimum length).
 	Status *StatusChecker
+	// digest is the credential's digest when the caller has it already
+	// (Node.Verify, which looks its own receipt up by it): hashing the
+	// canonical form again was a few percent of a verification.
+	digest *merkle.Hash
 }
 
 // defaultKeys is the key finder of VerifyOptions' zero value.
@@ -97,20 +101,21 @@ var defaultKeys = sync.OnceValues(func() (*DIDKeys, error) { return NewDIDKeys(d
 // returned as an error; every verdict about the credential is a check.
 func (n *Node) Verify(ctx context.Context, data []byte, form credential.Form, r *anchor.Receipt) (*Verification, error) {
 	opts := VerifyOptions{Keys: n.keys, Status: n.status}
-	if r == nil {
-		d, err := credential.Digest(data, form)
-		if err == nil {
-			own, err := n.Receipt(d)
-			switch {
-			case errors.Is(err, ErrNotFound):
-				return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, nil, opts, "no receipt given and this node has no record of the credential")
-			case errors.Is(err, ErrPending):
-				return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, nil, opts, "the credential is known to this node but not anchored yet")
-			case err != nil:
-				return nil, err
-			}
-			r = own
+	d, err := credential.Digest(data, form)
+	if err == nil {
+		opts.digest = (*merkle.Hash)(&d)
+	}
+	if r == nil && err == nil {
+		own, err := n.Receipt(d)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, nil, opts, "no receipt given and this node has no record of the credential")
+		case errors.Is(err, ErrPending):
+			return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, nil, opts, "the credential is known to this node but not anchored yet")
+		case err != nil:
+			return nil, err
 		}
+		r = own
 	}
 	return verify(ctx, n.verifyChain, n.cfg.Registry, data, form, r, opts, "no receipt")
 }
@@ -148,14 +153,17 @@ func verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 		opts.Now = time.Now()
 	}
 	v := &Verification{}
-	d, err := credential.Digest(data, form)
-	if err != nil {
-		v.fail(CheckDigest, err.Error())
-		return v, nil
+	digest := opts.digest
+	if digest == nil {
+		d, err := credential.Digest(data, form)
+		if err != nil {
+			v.fail(CheckDigest, err.Error())
+			return v, nil
+		}
+		digest = (*merkle.Hash)(&d)
 	}
-	digest := merkle.Hash(d)
-	v.Digest = digest
-	v.pass(CheckDigest, "SHA-256 of the "+digestBasis(form)+" is "+digest.String())
+	v.Digest = *digest
+	v.pass(CheckDigest, "SHA-256 of the "+digestBasis(form)+" is "+v.Digest.String())
 	sec := checkCredential(ctx, opts.Keys, data, form, opts.Now)
 	v.Checks = append(v.Checks, sec.checks...)
 	v.Issuer = sec.issuer
@@ -169,7 +177,7 @@ func verify(ctx context.Context, chain anchor.ChainReader, registryAddr common.A
 			registryAddr = r.Contract
 		}
 	}
-	if err := v.statusCheck(ctx, opts.Status, opts.Keys, chain, registryAddr, data, form, member, opts.Now); err != nil {
+	if err := v.statusCheck(ctx, opts.Status, opts.Keys, chain, registryAddr, sec.cred, data, form, member, opts.Now); err != nil {
 		return nil, err
 	}
 	want := len(allChecks)

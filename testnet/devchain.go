@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -82,11 +83,13 @@ type Config struct {
 // DevChain is an in-process go-ethereum dev node: full sync, blocks sealed by
 // go-ethereum's simulated beacon, JSON-RPC over HTTP on 127.0.0.1.
 type DevChain struct {
-	stack   *node.Node
-	client  *ethclient.Client
-	url     string
-	chainID *big.Int
-	keys    []*ecdsa.PrivateKey
+	stack  *node.Node
+	client *ethclient.Client
+	// transport is client's: Close closes its idle connections.
+	transport *http.Transport
+	url       string
+	chainID   *big.Int
+	keys      []*ecdsa.PrivateKey
 
 	closeOnce sync.Once
 	closeErr  error
@@ -241,15 +244,17 @@ func start(ctx context.Context, stack *node.Node, cfg Config, genesis *core.Gene
 		return nil, fmt.Errorf("%w: chain runs with id %v, want %v", ErrChainIDMismatch, got, want)
 	}
 	url := stack.HTTPEndpoint()
-	client, err := dialChain(ctx, url, want)
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	client, err := dialChain(ctx, url, want, &http.Client{Transport: transport})
 	if err != nil {
 		return nil, err
 	}
 	return &DevChain{
-		stack:   stack,
-		client:  client,
-		url:     url,
-		chainID: new(big.Int).Set(want),
+		stack:     stack,
+		client:    client,
+		transport: transport,
+		url:       url,
+		chainID:   new(big.Int).Set(want),
 	}, nil
 }
 
@@ -318,10 +323,10 @@ func configDiff(stored, want []byte) string {
 	return strings.Join(diffs, ", ")
 }
 
-// dialChain connects to a JSON-RPC endpoint over HTTP and checks that it
-// serves the expected chain.
-func dialChain(ctx context.Context, url string, want *big.Int) (*ethclient.Client, error) {
-	rc, err := rpc.DialContext(ctx, url)
+// dialChain connects to a JSON-RPC endpoint over HTTP with hc and checks
+// that it serves the expected chain.
+func dialChain(ctx context.Context, url string, want *big.Int, hc *http.Client) (*ethclient.Client, error) {
+	rc, err := rpc.DialOptions(ctx, url, rpc.WithHTTPClient(hc))
 	if err != nil {
 		return nil, fmt.Errorf("testnet: dial %s: %w", url, err)
 	}
@@ -357,6 +362,12 @@ func (c *DevChain) Keys() []*ecdsa.PrivateKey { return slices.Clone(c.keys) }
 func (c *DevChain) Close() error {
 	c.closeOnce.Do(func() {
 		c.client.Close()
+		// The node's RPC server waits for every connection to go idle, and
+		// net/http counts one the client dialed but never sent a request on
+		// (a dial that lost the race to a connection freed meanwhile) idle
+		// only after 5 s: Close took that long now and then, inside
+		// whatever timed it.
+		c.transport.CloseIdleConnections()
 		if err := c.stack.Close(); err != nil {
 			c.closeErr = fmt.Errorf("testnet: close node: %w", err)
 		}
