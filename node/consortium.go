@@ -193,7 +193,9 @@ func (c *consortium) ValidateStatusList(ctx context.Context, from p2p.Peer, a *p
 func (c *consortium) OnBatch(ctx context.Context, from p2p.Peer, a *p2p.BatchAnnouncement) {
 	if err := c.fetchBatch(ctx, from, a.Root, a.Size, a.Member, a.TxHash, a.Block); err != nil {
 		c.n.log.Warn("replicating a batch", slog.String("root", a.Root.String()), slog.Any("error", err))
+		return
 	}
+	c.n.log.Info("batch replicated", slog.String("root", a.Root.String()), slog.Uint64("size", a.Size), slog.String("member", a.Member.Hex()))
 }
 
 func (c *consortium) fetchBatch(ctx context.Context, from p2p.Peer, root merkle.Hash, size uint64, member common.Address, tx common.Hash, block uint64) error {
@@ -221,7 +223,9 @@ func (c *consortium) fetchBatch(ctx context.Context, from p2p.Peer, root merkle.
 	if err := n.st.AddForeignBatch(b, flat); err != nil && !errors.Is(err, store.ErrExists) {
 		return err
 	}
-	n.log.Info("batch replicated", slog.String("root", root.String()), slog.Uint64("size", size), slog.String("member", member.Hex()))
+	// The catch-up reports its progress by itself: a line a batch is
+	// for debugging there.
+	n.log.Debug("batch stored", slog.String("root", root.String()), slog.Uint64("size", size), slog.String("member", member.Hex()))
 	return nil
 }
 
