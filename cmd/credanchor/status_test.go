@@ -149,10 +149,27 @@ func mustReadAll(t *testing.T, resp *http.Response) []byte {
 }
 
 // TestTestnetUp starts `credanchor testnet up --nodes 3` and checks that
-// each printed node answers, as a member of the consortium.
+// each printed node answers, as a member of the consortium, and that the
+// query command it prints verifies a credential node 1 issued, as a
+// newcomer would paste it.
 func TestTestnetUp(t *testing.T) {
 	c, v := startChild(t, []string{"testnet", "up", "--nodes", "3", "--rpc", "127.0.0.1:0"},
-		`node 1: (http://127\.0\.0\.1:\d+)`, `node 2: (http://127\.0\.0\.1:\d+)`, `node 3: (http://127\.0\.0\.1:\d+)`)
+		`node 1: (http://127\.0\.0\.1:\d+)`, `node 2: (http://127\.0\.0\.1:\d+)`, `node 3: (http://127\.0\.0\.1:\d+)`,
+		`credanchor (query .+) CREDENTIAL`)
+	query := strings.Fields(v[3])
+	v = v[:3]
+	dir := t.TempDir()
+	unsigned, cred := filepath.Join(dir, "unsigned.json"), filepath.Join(dir, "cred.json")
+	os.WriteFile(unsigned, []byte(`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential"],"credentialSubject":{"id":"did:example:t"}}`), 0o600)
+	_, stderr, code := run(t, "issue", "--node", v[0], "--token", "cluster-token-1", "--out", cred, unsigned)
+	m := regexp.MustCompile(`issued (0x[0-9a-f]{64})`).FindStringSubmatch(stderr)
+	if code != 0 || m == nil {
+		t.Fatalf("issue: %s", stderr)
+	}
+	pollReceipt(t, v[0], m[1])
+	if out, stderr, code := run(t, append(query, cred)...); code != 0 || !strings.Contains(out, `"verified":true`) {
+		t.Errorf("the printed query command: exit %d\n%s%s", code, out, stderr)
+	}
 	for _, url := range v {
 		resp, err := http.Get(url + "/healthz")
 		if err != nil {

@@ -74,6 +74,10 @@ func testnetUp(c *cli.Context) error {
 			fmt.Fprintf(c.App.Writer, "  peer %d: %s\n", i+1, a)
 		}
 	}
+	if in := cl.Institutions[0]; len(in.PeerAddrs) > 0 {
+		fmt.Fprintf(c.App.Writer, "ask any node over libp2p, as a verifier (no key needed):\n  credanchor query --peer %s --rpc %s --registry %s verify CREDENTIAL\n",
+			in.PeerAddrs[0], chain.RPCURL(), cl.Registry)
+	}
 	<-ctx.Done()
 	slog.Info("testnet stopping")
 	if err := cl.Close(); err != nil && !errors.Is(err, os.ErrNotExist) {
