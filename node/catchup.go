@@ -18,8 +18,9 @@ import (
 
 // Catch-up pacing.
 const (
-	// catchUpRange is how many blocks one FilterLogs call reads.
-	catchUpRange = 5000
+	// DefaultLogRange is how many blocks one FilterLogs call of the
+	// catch-up reads when P2PConfig.LogRange is zero.
+	DefaultLogRange = 5000
 	// catchUpInterval is how often a node looks for anchors it missed
 	// (gossip reaches only the nodes that are up).
 	catchUpInterval = 30 * time.Second
@@ -61,7 +62,9 @@ func (n *Node) runCatchUp(ctx context.Context) {
 // CatchUpProgress is how far a catch-up has come. A catch-up first reads
 // the registry's events to count what it lacks, so that the totals are known
 // before it fetches; only when more than 65,536 batches are missing does it
-// fetch those before reading on, and the totals grow then.
+// fetch those before reading on, and the totals grow then. A catch-up that
+// reads more than one range of blocks (P2PConfig.LogRange) also reports
+// after each range it reads: Reading is then set.
 type CatchUpProgress struct {
 	// Batches and Credentials are what the catch-up has stored, of the
 	// TotalBatches and TotalCredentials it found missing.
@@ -72,6 +75,9 @@ type CatchUpProgress struct {
 	// block whose events were read; the totals are final once it reaches
 	// HeadBlock, the chain's head when the catch-up began.
 	Block, Scanned, HeadBlock uint64
+	// Reading: the catch-up is reading events, up to Scanned so far, and
+	// the totals are those of the passes before.
+	Reading bool
 	// Started is when the catch-up began.
 	Started time.Time
 	// Done: the catch-up has ended, with Err if it failed (and will be
@@ -121,11 +127,14 @@ func (n *Node) CatchUp(ctx context.Context) (int, error) {
 	if from > 0 {
 		p.Block = from - 1
 	}
-	err = n.catchUp(ctx, from, own, &p)
-	if p.TotalBatches > 0 {
-		p.Done, p.Err = true, err
+	// Reading a long chain takes a while before any total is known: that
+	// is worth showing too, and then its end, even with nothing missing.
+	long := p.HeadBlock >= from && p.HeadBlock-from >= n.logRange
+	err = n.catchUp(ctx, from, own, &p, long)
+	if p.TotalBatches > 0 || long {
+		p.Done, p.Reading, p.Err = true, false, err
 		n.reportCatchUp(p)
-		if err == nil {
+		if err == nil && p.TotalBatches > 0 {
 			n.log.Info("caught up", slog.Int("batches", p.Batches), slog.Uint64("credentials", p.Credentials),
 				slog.Uint64("block", p.HeadBlock), slog.Duration("took", time.Since(p.Started)))
 		}
@@ -136,15 +145,27 @@ func (n *Node) CatchUp(ctx context.Context) (int, error) {
 // catchUp reads the events of blocks from to p.HeadBlock in passes of at
 // most catchUpMaxPending missing batches, and fetches each pass's batches
 // before reading on.
-func (n *Node) catchUp(ctx context.Context, from uint64, own common.Address, p *CatchUpProgress) error {
+func (n *Node) catchUp(ctx context.Context, from uint64, own common.Address, p *CatchUpProgress, long bool) error {
+	var onRange func(uint64)
+	if long {
+		onRange = func(scanned uint64) {
+			q := *p
+			q.Scanned, q.Reading = scanned, true
+			n.reportCatchUp(q)
+		}
+	}
 	for from <= p.HeadBlock {
-		todo, scanned, err := n.scanMissing(ctx, from, p.HeadBlock, own)
+		todo, scanned, err := n.scanMissing(ctx, from, p.HeadBlock, own, onRange)
 		if err != nil {
 			return err
 		}
 		if len(todo) > 0 && len(n.host.Peers()) == 0 {
 			// Right after a start no peer is verified yet: wait for one
 			// before counting, rather than report a catch-up that stops.
+			// What comes before the first missing batch is all here.
+			if todo[0].block > from {
+				_ = n.setCheckpoint(todo[0].block - 1)
+			}
 			return fmt.Errorf("%w: no peer connected yet", ErrNoPeerHas)
 		}
 		p.Scanned = scanned
@@ -152,7 +173,9 @@ func (n *Node) catchUp(ctx context.Context, from uint64, own common.Address, p *
 		for _, m := range todo {
 			p.TotalCredentials += m.ev.Size
 		}
-		n.reportCatchUp(*p)
+		if p.TotalBatches > 0 || long {
+			n.reportCatchUp(*p)
+		}
 		for _, m := range todo {
 			if err := n.fetchFromAnyPeer(ctx, m.ev, m.tx, m.block); err != nil {
 				// Keep the checkpoint before this block, to try again.
@@ -179,15 +202,16 @@ func (n *Node) catchUp(ctx context.Context, from uint64, own common.Address, p *
 }
 
 // scanMissing reads the registry's Anchored events of blocks from to head,
-// catchUpRange blocks a call, and returns the other members' batches the
+// n.logRange blocks a call, and returns the other members' batches the
 // store lacks, in chain order, and the last block it read whole. It stops
 // before a block that would take the batches past catchUpMaxPending.
-func (n *Node) scanMissing(ctx context.Context, from, head uint64, own common.Address) ([]missingBatch, uint64, error) {
+// onRange, if not nil, is told the last block of each range read.
+func (n *Node) scanMissing(ctx context.Context, from, head uint64, own common.Address, onRange func(uint64)) ([]missingBatch, uint64, error) {
 	reg := registry.NewRegistry()
 	topic := reg.GetABI().Events["Anchored"].ID
 	var todo []missingBatch
-	for start := from; start <= head; start += catchUpRange {
-		end := min(start+catchUpRange-1, head)
+	for start := from; start <= head; start += n.logRange {
+		end := min(start+n.logRange-1, head)
 		logs, err := n.cfg.Chain.FilterLogs(ctx, ethereum.FilterQuery{
 			FromBlock: new(big.Int).SetUint64(start), ToBlock: new(big.Int).SetUint64(end),
 			Addresses: []common.Address{n.cfg.Registry}, Topics: [][]common.Hash{{topic}},
@@ -210,6 +234,9 @@ func (n *Node) scanMissing(ctx context.Context, from, head uint64, own common.Ad
 			}
 			todo = append(todo, missingBatch{ev, l.TxHash, l.BlockNumber})
 		}
+		if onRange != nil && end < head {
+			onRange(end)
+		}
 	}
 	return todo, head, nil
 }
@@ -218,7 +245,7 @@ func (n *Node) scanMissing(ctx context.Context, from, head uint64, own common.Ad
 func (n *Node) reportCatchUp(p CatchUpProgress) {
 	n.metrics.catchUpRemaining.Set(float64(p.TotalBatches - p.Batches))
 	n.metrics.catchUpRemainingCredentials.Set(float64(p.TotalCredentials - p.Credentials))
-	if n.cfg.OnCatchUp != nil && p.TotalBatches > 0 {
+	if n.cfg.OnCatchUp != nil {
 		n.cfg.OnCatchUp(p)
 	}
 }

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,6 +40,10 @@ type P2PConfig struct {
 	GuestQueryRate  float64
 	GuestQueryBurst int
 	GuestQueryTotal float64
+	// LogRange is how many blocks one eth_getLogs call of the catch-up
+	// reads. Zero means DefaultLogRange; RPC providers that bound the
+	// range of a logs query need less.
+	LogRange uint64
 }
 
 // memberCacheTTL is how long a node key's membership, read from the
@@ -118,6 +123,7 @@ func (n *Node) startP2P(ctx context.Context) error {
 		return fmt.Errorf("node: p2p: %w", err)
 	}
 	n.host = h
+	n.logRange = cmp.Or(cfg.LogRange, DefaultLogRange)
 	return nil
 }
 

@@ -82,9 +82,10 @@ type Config struct {
 	// P2P, when set, joins the node to the consortium's libp2p network.
 	P2P *P2PConfig
 	// OnCatchUp, when set, follows each catch-up from peers that finds
-	// batches missing (a CLI draws it as a progress bar): it is called once
-	// the totals are known or grow, after every batch stored, and at the
-	// end with Done. It runs on the catch-up's goroutine, which waits for
+	// batches missing or reads more than one range of blocks (a CLI draws
+	// it as a progress bar): it is called after each range read (Reading),
+	// once the totals are known or grow, after every batch stored, and at
+	// the end with Done. It runs on the catch-up's goroutine, which waits for
 	// it, so it must return quickly.
 	OnCatchUp func(CatchUpProgress)
 	// ChallengeTTL is how long a presentation challenge of POST /challenges
@@ -123,6 +124,7 @@ type Node struct {
 	host       *p2p.Host
 	consortium *consortium
 	catchUpMu  sync.Mutex
+	logRange   uint64 // blocks an eth_getLogs call of the catch-up reads
 	// challenges issues the single-use challenges of presentations.
 	challenges *Challenges
 	wake       chan struct{}

@@ -105,7 +105,7 @@ institution's did:key (POST /v1/issue) and accepts only credentials signed by it
 the member's DID in the registry must be that did:key. Every flag can also come from a CREDANCHOR_* variable or from
 the JSON --config file.`,
 		Flags: append([]cli.Flag{configFlag, nodeRPCFlag, registryReqFlag, nodeDataFlag, listenFlag, tokenFileFlag,
-			issuerKeyFlag, issuerNameFlag, publicURLFlag, statusIntervalFlag, statusMinBitsFlag, statusPrivateFlag, p2pListenFlag, p2pBootstrapFlag, p2pGuestRateFlag,
+			issuerKeyFlag, issuerNameFlag, publicURLFlag, statusIntervalFlag, statusMinBitsFlag, statusPrivateFlag, p2pListenFlag, p2pBootstrapFlag, p2pGuestRateFlag, logRangeFlag,
 			progressFlag, batchSizeFlag, batchWaitFlag, confirmationsFlag, finalizedFlag, maxFeeFlag}, signerFlags...),
 		Before: loadConfigFile,
 		Action: runNode,

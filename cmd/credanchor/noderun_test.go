@@ -146,7 +146,7 @@ func TestNodeRunCatchUpProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"--rpc", c.Chain.RPCURL(), "--registry", c.Registry.Hex(), "--key", keyFile, "--data", filepath.Join(dir, "data"),
-		"--http", "127.0.0.1:0", "--p2p.listen", "/ip4/127.0.0.1/tcp/0", "--progress", "plain"}
+		"--http", "127.0.0.1:0", "--p2p.listen", "/ip4/127.0.0.1/tcp/0", "--progress", "plain", "--rpc.log-range", "2"}
 	for _, addr := range a.PeerAddrs {
 		args = append(args, "--p2p.bootstrap", addr)
 	}

@@ -33,6 +33,9 @@ const (
 	// say: every terminal is at least this wide, and a longer line would
 	// wrap, so that \r no longer returns to its start.
 	defaultColumns = 80
+	// readingDelay is how long a catch-up reads events, with nothing found
+	// missing yet, before it is shown.
+	readingDelay = time.Second
 	// minBarWidth is the narrowest bar worth drawing.
 	minBarWidth = 10
 )
@@ -48,6 +51,8 @@ type catchUpView struct {
 	// started and last are the start of the catch-up shown and the time it
 	// was last drawn or printed.
 	started, last time.Time
+	// reading: the state last drawn was a reading of events.
+	reading bool
 	// shown is the bar on the terminal's last line, "" when there is none.
 	shown string
 }
@@ -85,6 +90,8 @@ func isTerminal(w io.Writer) bool {
 
 // update is the node's Config.OnCatchUp: it draws the first and the last
 // state of a catch-up, and the others when the last drawing is old enough.
+// A catch-up that has found nothing missing is drawn only once it has read
+// events for readingDelay, and then to its end.
 func (v *catchUpView) update(p node.CatchUpProgress) {
 	now := time.Now()
 	v.mu.Lock()
@@ -93,10 +100,18 @@ func (v *catchUpView) update(p node.CatchUpProgress) {
 	if v.bar {
 		every = barRedrawInterval
 	}
-	if !p.Done && p.Started.Equal(v.started) && now.Sub(v.last) < every {
+	shown := p.Started.Equal(v.started)
+	if p.TotalBatches == 0 && !shown && (p.Done || now.Sub(p.Started) < readingDelay) {
+		// Reading a few ranges of events, with nothing missing, is not
+		// worth a line: the node does it every 30 s.
 		return
 	}
-	v.started, v.last = p.Started, now
+	// The end of the reading, when the totals become known, is drawn at
+	// once, as the first and the last states are.
+	if !p.Done && shown && p.Reading == v.reading && now.Sub(v.last) < every {
+		return
+	}
+	v.started, v.last, v.reading = p.Started, now, p.Reading
 	elapsed := now.Sub(p.Started)
 	if !v.bar {
 		fmt.Fprintln(v.w, plainLine(p, elapsed))
@@ -148,22 +163,31 @@ func barLine(cols int, p node.CatchUpProgress, elapsed time.Duration) string {
 	case p.Done:
 		label, end = "caught up", "in "+formatDuration(elapsed)
 	}
-	fields := []string{
-		commas(uint64(p.Batches)) + "/" + commas(uint64(p.TotalBatches)) + " batches",
-		commas(p.Credentials) + "/" + commas(p.TotalCredentials) + " credentials",
-		rate + "/s",
-		end,
+	var fields []string
+	switch {
+	case p.Reading:
+		label = "reading"
+		fields = []string{"registry events to block " + commas(p.Scanned) + "/" + commas(p.HeadBlock)}
+	case p.TotalBatches == 0:
+		fields = []string{"nothing missing to block " + commas(p.HeadBlock), end}
+	default:
+		fields = []string{
+			commas(uint64(p.Batches)) + "/" + commas(uint64(p.TotalBatches)) + " batches",
+			commas(p.Credentials) + "/" + commas(p.TotalCredentials) + " credentials",
+			rate + "/s",
+			end,
+		}
 	}
 	// The label, padded to the longest, and the bar's "  [" and "]  ".
 	const around = len("catching up") + 6
-	var text string
-	for _, drop := range []int{-1, 2, 0} {
-		if drop >= 0 {
+	text := strings.Join(fields, "  ")
+	if len(fields) == 4 {
+		for _, drop := range []int{2, 0} {
+			if cols-1-around-len(text) >= minBarWidth {
+				break
+			}
 			fields = append(fields[:drop], fields[drop+1:]...)
-		}
-		text = strings.Join(fields, "  ")
-		if cols-1-around-len(text) >= minBarWidth {
-			break
+			text = strings.Join(fields, "  ")
 		}
 	}
 	width := max(cols-1-around-len(text), minBarWidth)
@@ -172,8 +196,16 @@ func barLine(cols int, p node.CatchUpProgress, elapsed time.Duration) string {
 
 // plainLine renders a catch-up as a line for logs and pipes.
 func plainLine(p node.CatchUpProgress, elapsed time.Duration) string {
-	line := fmt.Sprintf("catch-up: %d/%d batches, %d/%d credentials (%d%%), block %d/%d",
-		p.Batches, p.TotalBatches, p.Credentials, p.TotalCredentials, int(100*fraction(p)), p.Block, p.HeadBlock)
+	var line string
+	switch {
+	case p.Reading:
+		return fmt.Sprintf("catch-up: reading registry events, block %d/%d", p.Scanned, p.HeadBlock)
+	case p.TotalBatches == 0:
+		line = fmt.Sprintf("catch-up: nothing missing to block %d", p.HeadBlock)
+	default:
+		line = fmt.Sprintf("catch-up: %d/%d batches, %d/%d credentials (%d%%), block %d/%d",
+			p.Batches, p.TotalBatches, p.Credentials, p.TotalCredentials, int(100*fraction(p)), p.Block, p.HeadBlock)
+	}
 	switch {
 	case p.Done && p.Err != nil:
 		line += ", stopped"
@@ -183,9 +215,15 @@ func plainLine(p node.CatchUpProgress, elapsed time.Duration) string {
 	return line
 }
 
-// fraction is the share of the credentials found missing that are stored.
+// fraction is the share of the blocks read, while reading, and then of
+// the credentials found missing that are stored.
 func fraction(p node.CatchUpProgress) float64 {
-	if p.TotalCredentials == 0 {
+	switch {
+	case p.Reading && p.HeadBlock > 0:
+		return float64(p.Scanned) / float64(p.HeadBlock)
+	case p.TotalCredentials == 0 && p.Done && p.Err == nil:
+		return 1 // nothing was missing
+	case p.TotalCredentials == 0:
 		return 0
 	}
 	return float64(p.Credentials) / float64(p.TotalCredentials)

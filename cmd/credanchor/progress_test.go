@@ -35,6 +35,14 @@ func TestBarLine(t *testing.T) {
 		name: "stopped", cols: 80, elapsed: 65 * time.Second,
 		p:    node.CatchUpProgress{Batches: 3, TotalBatches: 7, Credentials: 5, TotalCredentials: 11, Done: true, Err: errors.New("no peer")},
 		want: "stopped      [======>        ]  3/7 batches  5/11 credentials  0/s  after 1m05s",
+	}, {
+		name: "reading events", cols: 80, elapsed: time.Second,
+		p:    node.CatchUpProgress{Reading: true, Scanned: 5_000_000, HeadBlock: 20_000_000},
+		want: "reading      [====>            ]  registry events to block 5,000,000/20,000,000",
+	}, {
+		name: "nothing missing", cols: 80, elapsed: 3 * time.Second,
+		p:    node.CatchUpProgress{Scanned: 20_000_000, Block: 20_000_000, HeadBlock: 20_000_000, Done: true},
+		want: "caught up    [====================]  nothing missing to block 20,000,000  in 3s",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := barLine(tc.cols, tc.p, tc.elapsed)
@@ -60,6 +68,10 @@ func TestPlainLine(t *testing.T) {
 			"catch-up: 7/7 batches, 11/11 credentials (100%), block 20/20, done in 2s"},
 		{node.CatchUpProgress{Batches: 3, TotalBatches: 7, Credentials: 5, TotalCredentials: 11, Block: 9, HeadBlock: 20, Done: true, Err: errors.New("no peer")}, time.Second,
 			"catch-up: 3/7 batches, 5/11 credentials (45%), block 9/20, stopped"},
+		{node.CatchUpProgress{Reading: true, Scanned: 15000, HeadBlock: 20000}, time.Second,
+			"catch-up: reading registry events, block 15000/20000"},
+		{node.CatchUpProgress{Scanned: 20000, Block: 20000, HeadBlock: 20000, Done: true}, 3 * time.Second,
+			"catch-up: nothing missing to block 20000, done in 3s"},
 	} {
 		if got := plainLine(tc.p, tc.elapsed); got != tc.want {
 			t.Errorf("plainLine:\ngot  %q\nwant %q", got, tc.want)
@@ -125,6 +137,45 @@ func TestCatchUpView(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "catch-up: 0/3 batches") || !strings.HasSuffix(lines[1], ", done in 0s") {
 		t.Errorf("plain output: %q", out.String())
+	}
+}
+
+// TestCatchUpViewReading: a catch-up still reading events is shown once it
+// has read for a second, and then to its end; one that ends with nothing
+// missing before that is not shown at all.
+func TestCatchUpViewReading(t *testing.T) {
+	var out bytes.Buffer
+	v := &catchUpView{w: &out, cols: 80}
+	quick := node.CatchUpProgress{Reading: true, Scanned: 5000, HeadBlock: 12000, Started: time.Now()}
+	v.update(quick)
+	quick.Reading, quick.Done, quick.Scanned, quick.Block = false, true, 12000, 12000
+	v.update(quick)
+	if out.Len() != 0 {
+		t.Errorf("a quick catch-up with nothing missing was shown: %q", out.String())
+	}
+
+	slow := node.CatchUpProgress{Reading: true, Scanned: 5000, HeadBlock: 20_000_000, Started: time.Now().Add(-2 * time.Second)}
+	v.update(slow)
+	slow.Scanned = 10000
+	v.update(slow) // within the interval: not drawn
+	slow.Reading, slow.Done, slow.Scanned, slow.Block = false, true, 20_000_000, 20_000_000
+	v.update(slow)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || lines[0] != "catch-up: reading registry events, block 5000/20000000" ||
+		!strings.HasPrefix(lines[1], "catch-up: nothing missing to block 20000000, done in 2s") {
+		t.Errorf("a slow catch-up with nothing missing: %q", out.String())
+	}
+
+	// Once the reading finds batches missing, their totals are drawn at
+	// once.
+	out.Reset()
+	found := node.CatchUpProgress{Reading: true, Scanned: 5000, HeadBlock: 20_000_000, Started: time.Now().Add(-2 * time.Second)}
+	v.update(found)
+	found.Reading, found.Scanned, found.TotalBatches, found.TotalCredentials = false, 20_000_000, 3, 15
+	v.update(found)
+	lines = strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "catch-up: 0/3 batches, 0/15 credentials") {
+		t.Errorf("reading, then batches found: %q", out.String())
 	}
 }
 

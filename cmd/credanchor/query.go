@@ -178,6 +178,13 @@ var (
 		Category: catNode,
 		EnvVars:  envVars("p2p.bootstrap"),
 	}
+	logRangeFlag = &cli.Uint64Flag{
+		Name:     "rpc.log-range",
+		Usage:    "blocks one eth_getLogs call reads when catching up from peers; lower it for RPC providers that bound log queries",
+		Value:    node.DefaultLogRange,
+		Category: catChain,
+		EnvVars:  envVars("rpc.log-range"),
+	}
 	p2pGuestRateFlag = &cli.Float64Flag{
 		Name:     "p2p.guest-rate",
 		Usage:    "queries per second answered to each verifier that is not a member node (`credanchor query` without --key); all of them together get ten times that; 0 refuses them",
@@ -205,5 +212,6 @@ func p2pConfig(c *cli.Context) *node.P2PConfig {
 		GuestQueryRate:  guests,
 		GuestQueryBurst: max(1, int(2*guests)),
 		GuestQueryTotal: 10 * guests,
+		LogRange:        c.Uint64(logRangeFlag.Name),
 	}
 }

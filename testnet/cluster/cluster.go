@@ -62,6 +62,9 @@ type Config struct {
 	// QueryRate is each node's per-peer query rate (p2p.Config); negative
 	// means no limit, as a benchmark from one peer needs.
 	QueryRate float64
+	// LogRange is each node's blocks per eth_getLogs call of the catch-up
+	// (node.P2PConfig); zero means the node's default.
+	LogRange uint64
 	// OnCatchUp, when set, follows the catch-ups of every node (see
 	// node.Config.OnCatchUp), given the institution's index.
 	OnCatchUp func(institution int, p node.CatchUpProgress)
@@ -239,7 +242,7 @@ func (c *Cluster) StartNode(ctx context.Context, i int) error {
 	url := "http://" + ln.Addr().String()
 	var p2pCfg *node.P2PConfig
 	if c.cfg.P2P {
-		p2pCfg = &node.P2PConfig{DataDir: filepath.Join(in.dir, "p2p"), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, QueryRate: c.cfg.QueryRate}
+		p2pCfg = &node.P2PConfig{DataDir: filepath.Join(in.dir, "p2p"), ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, QueryRate: c.cfg.QueryRate, LogRange: c.cfg.LogRange}
 		for _, other := range c.Institutions {
 			if other != in && other.node != nil {
 				p2pCfg.Bootstrap = append(p2pCfg.Bootstrap, other.PeerAddrs...)

@@ -123,7 +123,9 @@ func TestConsortiumReplicates(t *testing.T) {
 // a fourth that joins afterwards, read the registry's events and fetch the
 // batches they missed from peers, then answer for every member's
 // credentials. Their catch-ups report progress up to the totals, which are
-// the missed batches and credentials, and leave the metrics at them.
+// the missed batches and credentials, and leave the metrics at them. With a
+// log range of a few blocks they also report the events read, range by
+// range.
 func TestConsortiumCatchUp(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -133,6 +135,7 @@ func TestConsortiumCatchUp(t *testing.T) {
 		// ended counts those that ended without error.
 		stored  = map[int]node.CatchUpProgress{}
 		ended   = map[int]int{}
+		reading = map[int]uint64{} // by institution, the last block read
 		reports []string
 	)
 	onCatchUp := func(i int, p node.CatchUpProgress) {
@@ -141,6 +144,12 @@ func TestConsortiumCatchUp(t *testing.T) {
 		if p.Batches > p.TotalBatches || p.Credentials > p.TotalCredentials || p.TotalCredentials < uint64(p.TotalBatches) ||
 			p.Block > p.Scanned || p.Scanned > p.HeadBlock || p.Started.IsZero() {
 			t.Errorf("institution %d: inconsistent progress %+v", i, p)
+		}
+		if p.Reading {
+			if p.Done || p.Scanned >= p.HeadBlock || p.Batches != p.TotalBatches {
+				t.Errorf("institution %d: inconsistent reading %+v", i, p)
+			}
+			reading[i] = p.Scanned
 		}
 		if !p.Done {
 			return
@@ -157,7 +166,7 @@ func TestConsortiumCatchUp(t *testing.T) {
 			}
 		}
 	}
-	c, err := cluster.Start(ctx, cluster.Config{Nodes: 4, P2P: true, OnCatchUp: onCatchUp})
+	c, err := cluster.Start(ctx, cluster.Config{Nodes: 4, P2P: true, OnCatchUp: onCatchUp, LogRange: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,6 +229,9 @@ func TestConsortiumCatchUp(t *testing.T) {
 		mu.Lock()
 		if got := stored[i].Credentials; got != uint64(len(issued)) {
 			t.Errorf("%s: catch-ups stored %d credentials, want %d", in.Name, got, len(issued))
+		}
+		if reading[i] == 0 {
+			t.Errorf("%s: no report of the events read", in.Name)
 		}
 		mu.Unlock()
 		code, body := get(t, in.URL+"/metrics")
