@@ -400,13 +400,33 @@ func openRegistry(ctx context.Context, c *cli.Context) (*registrySession, error)
 
 func (s *registrySession) Close() { s.client.Close() }
 
-// call runs a view of the registry.
-func (s *registrySession) call(ctx context.Context, data []byte) ([]byte, error) {
+// withRegistry runs f with the registry of --registry on --rpc open, bounded
+// by --timeout.
+func withRegistry(c *cli.Context, f func(ctx context.Context, s *registrySession) error) error {
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	s, err := openRegistry(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return f(ctx, s)
+}
+
+// view runs a view of the registry and decodes its result with unpack. name
+// is the call as a decoding error shows it, such as keyOf(0xAbC…). It is a
+// function, not a method, because methods cannot have type parameters.
+func view[T any](ctx context.Context, s *registrySession, data []byte, unpack func([]byte) (T, error), name string) (T, error) {
+	var zero T
 	out, err := s.client.CallContract(ctx, ethereum.CallMsg{To: &s.reg, Data: data}, nil)
 	if err != nil {
-		return nil, chainError("call registry", err)
+		return zero, chainError("call registry", err)
 	}
-	return out, nil
+	v, err := unpack(out)
+	if err != nil {
+		return zero, fmt.Errorf("decode %s: %w", name, err)
+	}
+	return v, nil
 }
 
 // precheck estimates the gas of a transaction before it is sent: a
@@ -442,98 +462,48 @@ func (s *registrySession) transact(ctx context.Context, key *ecdsa.PrivateKey, d
 }
 
 func (s *registrySession) governance(ctx context.Context) (registry.GovernanceOutput, error) {
-	out, err := s.call(ctx, registryBinding.PackGovernance())
-	if err != nil {
-		return registry.GovernanceOutput{}, err
-	}
-	g, err := registryBinding.UnpackGovernance(out)
-	if err != nil {
-		return registry.GovernanceOutput{}, fmt.Errorf("decode governance(): %w", err)
-	}
-	return g, nil
+	return view(ctx, s, registryBinding.PackGovernance(), registryBinding.UnpackGovernance, "governance()")
 }
 
 func (s *registrySession) members(ctx context.Context) ([]common.Address, error) {
-	out, err := s.call(ctx, registryBinding.PackMembers())
-	if err != nil {
-		return nil, err
-	}
-	m, err := registryBinding.UnpackMembers(out)
-	if err != nil {
-		return nil, fmt.Errorf("decode members(): %w", err)
-	}
-	return m, nil
+	return view(ctx, s, registryBinding.PackMembers(), registryBinding.UnpackMembers, "members()")
 }
 
 func (s *registrySession) memberInfo(ctx context.Context, member common.Address) (registry.MemberInfoOutput, error) {
-	out, err := s.call(ctx, registryBinding.PackMemberInfo(member))
-	if err != nil {
-		return registry.MemberInfoOutput{}, err
-	}
-	m, err := registryBinding.UnpackMemberInfo(out)
-	if err != nil {
-		return registry.MemberInfoOutput{}, fmt.Errorf("decode memberInfo(%s): %w", member.Hex(), err)
-	}
-	return m, nil
+	return view(ctx, s, registryBinding.PackMemberInfo(member), registryBinding.UnpackMemberInfo, fmt.Sprintf("memberInfo(%s)", member.Hex()))
 }
 
 func (s *registrySession) keysOf(ctx context.Context, member common.Address) ([]common.Address, error) {
-	out, err := s.call(ctx, registryBinding.PackKeysOf(member))
-	if err != nil {
-		return nil, err
-	}
-	k, err := registryBinding.UnpackKeysOf(out)
-	if err != nil {
-		return nil, fmt.Errorf("decode keysOf(%s): %w", member.Hex(), err)
-	}
-	return k, nil
+	return view(ctx, s, registryBinding.PackKeysOf(member), registryBinding.UnpackKeysOf, fmt.Sprintf("keysOf(%s)", member.Hex()))
 }
 
 func (s *registrySession) keyOf(ctx context.Context, key common.Address) (registry.KeyOfOutput, error) {
-	out, err := s.call(ctx, registryBinding.PackKeyOf(key))
-	if err != nil {
-		return registry.KeyOfOutput{}, err
-	}
-	k, err := registryBinding.UnpackKeyOf(out)
-	if err != nil {
-		return registry.KeyOfOutput{}, fmt.Errorf("decode keyOf(%s): %w", key.Hex(), err)
-	}
-	return k, nil
+	return view(ctx, s, registryBinding.PackKeyOf(key), registryBinding.UnpackKeyOf, fmt.Sprintf("keyOf(%s)", key.Hex()))
 }
 
 func (s *registrySession) proposal(ctx context.Context, id uint64) (registry.ProposalOutput, error) {
-	out, err := s.call(ctx, registryBinding.PackProposal(id))
-	if err != nil {
-		return registry.ProposalOutput{}, err
-	}
-	p, err := registryBinding.UnpackProposal(out)
-	if err != nil {
-		return registry.ProposalOutput{}, fmt.Errorf("decode proposal(%d): %w", id, err)
-	}
-	return p, nil
+	return view(ctx, s, registryBinding.PackProposal(id), registryBinding.UnpackProposal, fmt.Sprintf("proposal(%d)", id))
 }
 
 func (s *registrySession) hasApproved(ctx context.Context, id uint64, member common.Address) (bool, error) {
-	out, err := s.call(ctx, registryBinding.PackHasApproved(id, member))
-	if err != nil {
-		return false, err
-	}
-	ok, err := registryBinding.UnpackHasApproved(out)
-	if err != nil {
-		return false, fmt.Errorf("decode hasApproved(%d, %s): %w", id, member.Hex(), err)
-	}
-	return ok, nil
+	return view(ctx, s, registryBinding.PackHasApproved(id, member), registryBinding.UnpackHasApproved, fmt.Sprintf("hasApproved(%d, %s)", id, member.Hex()))
 }
 
 // emit prints v as indented JSON with --json, and calls text otherwise.
 func emit(c *cli.Context, v any, text func(w io.Writer)) error {
 	if c.Bool(contractJSONFlag.Name) {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return printJSON(c.App.Writer, v)
 	}
 	text(c.App.Writer)
 	return nil
+}
+
+// printJSON writes v as JSON indented by two spaces: the --json output of
+// the contract and verify commands.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // wantArgs checks the number of positional arguments. urfave/cli stops
@@ -566,6 +536,16 @@ func parseUint(what, s string) (uint64, error) {
 		return 0, fmt.Errorf("%s: %q is not a whole number", what, s)
 	}
 	return n, nil
+}
+
+// oneArg checks that the command has one positional argument, named name in
+// errors, and parses it with parse (parseAddress, parseUint).
+func oneArg[T any](c *cli.Context, name string, parse func(what, s string) (T, error)) (T, error) {
+	if err := wantArgs(c, name, 1); err != nil {
+		var zero T
+		return zero, err
+	}
+	return parse(name, c.Args().First())
 }
 
 // withTimeout bounds a command by --timeout.
@@ -670,41 +650,36 @@ func listMembers(c *cli.Context) error {
 	if err := wantArgs(c, "no arguments", 0); err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	s, err := openRegistry(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	g, err := s.governance(ctx)
-	if err != nil {
-		return err
-	}
-	addrs, err := s.members(ctx)
-	if err != nil {
-		return err
-	}
-	l := memberListing{Threshold: g.Threshold, MemberCount: g.MemberCount, Epoch: g.Epoch, ProposalCount: g.ProposalCount, Members: []memberRow{}}
-	for _, a := range addrs {
-		info, err := s.memberInfo(ctx, a)
+	return withRegistry(c, func(ctx context.Context, s *registrySession) error {
+		g, err := s.governance(ctx)
 		if err != nil {
 			return err
 		}
-		keys, err := s.keysOf(ctx, a)
+		addrs, err := s.members(ctx)
 		if err != nil {
 			return err
 		}
-		l.Members = append(l.Members, memberRow{Address: a, DID: info.Did, Name: info.Name, Active: info.Active, Keys: keys})
-	}
-	return emit(c, l, func(w io.Writer) {
-		fmt.Fprintf(w, "threshold %d of %d members, epoch %d, %d proposals\n\n", l.Threshold, l.MemberCount, l.Epoch, l.ProposalCount)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ADDRESS\tDID\tNAME\tACTIVE\tKEYS")
-		for _, m := range l.Members {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", m.Address.Hex(), m.DID, m.Name, yesNo(m.Active), len(m.Keys))
+		l := memberListing{Threshold: g.Threshold, MemberCount: g.MemberCount, Epoch: g.Epoch, ProposalCount: g.ProposalCount, Members: []memberRow{}}
+		for _, a := range addrs {
+			info, err := s.memberInfo(ctx, a)
+			if err != nil {
+				return err
+			}
+			keys, err := s.keysOf(ctx, a)
+			if err != nil {
+				return err
+			}
+			l.Members = append(l.Members, memberRow{Address: a, DID: info.Did, Name: info.Name, Active: info.Active, Keys: keys})
 		}
-		tw.Flush()
+		return emit(c, l, func(w io.Writer) {
+			fmt.Fprintf(w, "threshold %d of %d members, epoch %d, %d proposals\n\n", l.Threshold, l.MemberCount, l.Epoch, l.ProposalCount)
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "ADDRESS\tDID\tNAME\tACTIVE\tKEYS")
+			for _, m := range l.Members {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", m.Address.Hex(), m.DID, m.Name, yesNo(m.Active), len(m.Keys))
+			}
+			tw.Flush()
+		})
 	})
 }
 
@@ -763,30 +738,34 @@ func (s *registrySession) outcome(rcpt *types.Receipt, id uint64) (*proposalOutc
 	return out, nil
 }
 
-// sendProposalTx signs and sends data, a proposal (id 0) or an approval of
-// proposal id, and prints what it did.
-func sendProposalTx(c *cli.Context, data []byte, id uint64) error {
+// sendRegistryTx signs data with --key (or --keystore), sends it to the
+// registry and waits until it is mined, within --timeout; report then prints
+// what the transaction did, from its receipt.
+func sendRegistryTx(c *cli.Context, data []byte, report func(s *registrySession, signer common.Address, rcpt *types.Receipt) error) error {
 	key, err := loadSigningKey(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	s, err := openRegistry(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	rcpt, err := s.transact(ctx, key, data)
-	if err != nil {
-		return err
-	}
-	o, err := s.outcome(rcpt, id)
-	if err != nil {
-		return err
-	}
-	return emit(c, o, func(w io.Writer) {
-		fmt.Fprintf(w, "proposal:   %d\napprovals:  %d\nexecuted:   %t\ntx:         %s\n", o.Proposal, o.Approvals, o.Executed, o.TxHash.Hex())
+	return withRegistry(c, func(ctx context.Context, s *registrySession) error {
+		rcpt, err := s.transact(ctx, key, data)
+		if err != nil {
+			return err
+		}
+		return report(s, crypto.PubkeyToAddress(key.PublicKey), rcpt)
+	})
+}
+
+// sendProposalTx signs and sends data, a proposal (id 0) or an approval of
+// proposal id, and prints what it did.
+func sendProposalTx(c *cli.Context, data []byte, id uint64) error {
+	return sendRegistryTx(c, data, func(s *registrySession, _ common.Address, rcpt *types.Receipt) error {
+		o, err := s.outcome(rcpt, id)
+		if err != nil {
+			return err
+		}
+		return emit(c, o, func(w io.Writer) {
+			fmt.Fprintf(w, "proposal:   %d\napprovals:  %d\nexecuted:   %t\ntx:         %s\n", o.Proposal, o.Approvals, o.Executed, o.TxHash.Hex())
+		})
 	})
 }
 
@@ -802,10 +781,7 @@ func proposeAdd(c *cli.Context) error {
 }
 
 func proposeRemove(c *cli.Context) error {
-	if err := wantArgs(c, "ADDR", 1); err != nil {
-		return err
-	}
-	member, err := parseAddress("ADDR", c.Args().First())
+	member, err := oneArg(c, "ADDR", parseAddress)
 	if err != nil {
 		return err
 	}
@@ -813,10 +789,7 @@ func proposeRemove(c *cli.Context) error {
 }
 
 func proposeThreshold(c *cli.Context) error {
-	if err := wantArgs(c, "N", 1); err != nil {
-		return err
-	}
-	n, err := parseUint("N", c.Args().First())
+	n, err := oneArg(c, "N", parseUint)
 	if err != nil {
 		return err
 	}
@@ -824,10 +797,7 @@ func proposeThreshold(c *cli.Context) error {
 }
 
 func approveProposal(c *cli.Context) error {
-	if err := wantArgs(c, "ID", 1); err != nil {
-		return err
-	}
-	id, err := parseUint("ID", c.Args().First())
+	id, err := oneArg(c, "ID", parseUint)
 	if err != nil {
 		return err
 	}
@@ -867,73 +837,65 @@ type proposalView struct {
 }
 
 func showProposal(c *cli.Context) error {
-	if err := wantArgs(c, "ID", 1); err != nil {
-		return err
-	}
-	id, err := parseUint("ID", c.Args().First())
+	id, err := oneArg(c, "ID", parseUint)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	s, err := openRegistry(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	p, err := s.proposal(ctx, id)
-	if err != nil {
-		return err
-	}
-	g, err := s.governance(ctx)
-	if err != nil {
-		return err
-	}
-	v := proposalView{
-		ID: id, Action: enumName(actionNames, p.Action), DID: p.Did, Name: p.Name, Threshold: p.Threshold,
-		Epoch: p.Epoch, Approvals: p.Approvals, Executed: p.Executed, ApprovedBy: []common.Address{},
-	}
-	if p.Member != (common.Address{}) {
-		v.Member = &p.Member
-	}
-	switch {
-	case p.Executed:
-		v.State = "executed"
-	case p.Epoch != g.Epoch:
-		v.State = "stale"
-	default:
-		v.State = "open"
-	}
-	// The registry keeps approvals per address, not as a list; asking about
-	// each current member finds every approval that can still matter.
-	members, err := s.members(ctx)
-	if err != nil {
-		return err
-	}
-	for _, m := range members {
-		ok, err := s.hasApproved(ctx, id, m)
+	return withRegistry(c, func(ctx context.Context, s *registrySession) error {
+		p, err := s.proposal(ctx, id)
 		if err != nil {
 			return err
 		}
-		if ok {
-			v.ApprovedBy = append(v.ApprovedBy, m)
+		g, err := s.governance(ctx)
+		if err != nil {
+			return err
 		}
-	}
-	return emit(c, v, func(w io.Writer) {
-		fmt.Fprintf(w, "proposal:     %d\naction:       %s\n", v.ID, v.Action)
-		if v.Member != nil {
-			fmt.Fprintf(w, "member:       %s\n", v.Member.Hex())
+		v := proposalView{
+			ID: id, Action: enumName(actionNames, p.Action), DID: p.Did, Name: p.Name, Threshold: p.Threshold,
+			Epoch: p.Epoch, Approvals: p.Approvals, Executed: p.Executed, ApprovedBy: []common.Address{},
 		}
-		if v.DID != "" {
-			fmt.Fprintf(w, "did:          %s\nname:         %s\n", v.DID, v.Name)
+		if p.Member != (common.Address{}) {
+			v.Member = &p.Member
 		}
-		if v.Threshold != 0 {
-			fmt.Fprintf(w, "threshold:    %d\n", v.Threshold)
+		switch {
+		case p.Executed:
+			v.State = "executed"
+		case p.Epoch != g.Epoch:
+			v.State = "stale"
+		default:
+			v.State = "open"
 		}
-		fmt.Fprintf(w, "epoch:        %d (registry at %d)\napprovals:    %d (threshold %d)\nstate:        %s\n", v.Epoch, g.Epoch, v.Approvals, g.Threshold, v.State)
-		for _, a := range v.ApprovedBy {
-			fmt.Fprintf(w, "approved by:  %s\n", a.Hex())
+		// The registry keeps approvals per address, not as a list; asking about
+		// each current member finds every approval that can still matter.
+		members, err := s.members(ctx)
+		if err != nil {
+			return err
 		}
+		for _, m := range members {
+			ok, err := s.hasApproved(ctx, id, m)
+			if err != nil {
+				return err
+			}
+			if ok {
+				v.ApprovedBy = append(v.ApprovedBy, m)
+			}
+		}
+		return emit(c, v, func(w io.Writer) {
+			fmt.Fprintf(w, "proposal:     %d\naction:       %s\n", v.ID, v.Action)
+			if v.Member != nil {
+				fmt.Fprintf(w, "member:       %s\n", v.Member.Hex())
+			}
+			if v.DID != "" {
+				fmt.Fprintf(w, "did:          %s\nname:         %s\n", v.DID, v.Name)
+			}
+			if v.Threshold != 0 {
+				fmt.Fprintf(w, "threshold:    %d\n", v.Threshold)
+			}
+			fmt.Fprintf(w, "epoch:        %d (registry at %d)\napprovals:    %d (threshold %d)\nstate:        %s\n", v.Epoch, g.Epoch, v.Approvals, g.Threshold, v.State)
+			for _, a := range v.ApprovedBy {
+				fmt.Fprintf(w, "approved by:  %s\n", a.Hex())
+			}
+		})
 	})
 }
 
@@ -950,38 +912,22 @@ type keyChange struct {
 
 // sendKeyTx signs and sends a key change and prints it.
 func sendKeyTx(c *cli.Context, data []byte, revoked, added *common.Address) error {
-	key, err := loadSigningKey(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	s, err := openRegistry(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	rcpt, err := s.transact(ctx, key, data)
-	if err != nil {
-		return err
-	}
-	kc := keyChange{Member: crypto.PubkeyToAddress(key.PublicKey), Revoked: revoked, Added: added, TxHash: rcpt.TxHash}
-	return emit(c, kc, func(w io.Writer) {
-		if kc.Revoked != nil {
-			fmt.Fprintf(w, "revoked:     %s\n", kc.Revoked.Hex())
-		}
-		if kc.Added != nil {
-			fmt.Fprintf(w, "authorized:  %s\n", kc.Added.Hex())
-		}
-		fmt.Fprintf(w, "member:      %s\ntx:          %s\n", kc.Member.Hex(), kc.TxHash.Hex())
+	return sendRegistryTx(c, data, func(_ *registrySession, signer common.Address, rcpt *types.Receipt) error {
+		kc := keyChange{Member: signer, Revoked: revoked, Added: added, TxHash: rcpt.TxHash}
+		return emit(c, kc, func(w io.Writer) {
+			if kc.Revoked != nil {
+				fmt.Fprintf(w, "revoked:     %s\n", kc.Revoked.Hex())
+			}
+			if kc.Added != nil {
+				fmt.Fprintf(w, "authorized:  %s\n", kc.Added.Hex())
+			}
+			fmt.Fprintf(w, "member:      %s\ntx:          %s\n", kc.Member.Hex(), kc.TxHash.Hex())
+		})
 	})
 }
 
 func authorizeKey(c *cli.Context) error {
-	if err := wantArgs(c, "ADDR", 1); err != nil {
-		return err
-	}
-	k, err := parseAddress("ADDR", c.Args().First())
+	k, err := oneArg(c, "ADDR", parseAddress)
 	if err != nil {
 		return err
 	}
@@ -989,10 +935,7 @@ func authorizeKey(c *cli.Context) error {
 }
 
 func revokeKey(c *cli.Context) error {
-	if err := wantArgs(c, "ADDR", 1); err != nil {
-		return err
-	}
-	k, err := parseAddress("ADDR", c.Args().First())
+	k, err := oneArg(c, "ADDR", parseAddress)
 	if err != nil {
 		return err
 	}
@@ -1023,38 +966,30 @@ type keyView struct {
 }
 
 func showKey(c *cli.Context) error {
-	if err := wantArgs(c, "ADDR", 1); err != nil {
-		return err
-	}
-	k, err := parseAddress("ADDR", c.Args().First())
+	k, err := oneArg(c, "ADDR", parseAddress)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := withTimeout(c)
-	defer cancel()
-	s, err := openRegistry(ctx, c)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	ko, err := s.keyOf(ctx, k)
-	if err != nil {
-		return err
-	}
-	v := keyView{Key: k, State: enumName(keyStateNames, ko.State)}
-	if ko.Member != (common.Address{}) {
-		v.Member = &ko.Member
-		info, err := s.memberInfo(ctx, ko.Member)
+	return withRegistry(c, func(ctx context.Context, s *registrySession) error {
+		ko, err := s.keyOf(ctx, k)
 		if err != nil {
 			return err
 		}
-		v.MemberName = info.Name
-	}
-	return emit(c, v, func(w io.Writer) {
-		fmt.Fprintf(w, "key:     %s\nstate:   %s\n", v.Key.Hex(), v.State)
-		if v.Member != nil {
-			fmt.Fprintf(w, "member:  %s (%s)\n", v.Member.Hex(), v.MemberName)
+		v := keyView{Key: k, State: enumName(keyStateNames, ko.State)}
+		if ko.Member != (common.Address{}) {
+			v.Member = &ko.Member
+			info, err := s.memberInfo(ctx, ko.Member)
+			if err != nil {
+				return err
+			}
+			v.MemberName = info.Name
 		}
+		return emit(c, v, func(w io.Writer) {
+			fmt.Fprintf(w, "key:     %s\nstate:   %s\n", v.Key.Hex(), v.State)
+			if v.Member != nil {
+				fmt.Fprintf(w, "member:  %s (%s)\n", v.Member.Hex(), v.MemberName)
+			}
+		})
 	})
 }
 

@@ -529,6 +529,24 @@ func startCluster(t *testing.T, cfg cluster.Config) *cluster.Cluster {
 	return c
 }
 
+// startGethConsortium starts geth --dev with testnet.DeployConsortium's
+// registry on it, for the test; geth stops when the test ends.
+func startGethConsortium(t *testing.T) (*testnet.Geth, *testnet.Consortium) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	geth, err := testnet.StartGeth(ctx, testnet.GethConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { geth.Close() })
+	c, err := testnet.DeployConsortium(ctx, geth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return geth, c
+}
+
 // devnetProc is a running `credanchor devnet`.
 type devnetProc struct {
 	*child

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/hex"
 	"fmt"
 	"net/http"
@@ -38,17 +37,7 @@ func startNode(t *testing.T, args ...string) *nodeProc {
 // anchored exactly once; then, with the node stopped, `credanchor verify`
 // proves one with nothing but geth's RPC.
 func TestNodeRunOnGethSurvivesSIGKILL(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	geth, err := testnet.StartGeth(ctx, testnet.GethConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer geth.Close()
-	c, err := testnet.DeployConsortium(ctx, geth)
-	if err != nil {
-		t.Fatal(err)
-	}
+	geth, c := startGethConsortium(t)
 	reg, nodeKey := c.Registry, c.NodeKey
 	dir := t.TempDir()
 	keyFile, tokenFile, data := filepath.Join(dir, "nodekey"), filepath.Join(dir, "tokens"), filepath.Join(dir, "data")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -200,9 +199,7 @@ func verifyPresentation(c *cli.Context) error {
 
 func printPresentation(c *cli.Context, pv *node.PresentationVerification) error {
 	if c.Bool(jsonOutFlag.Name) {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(pv); err != nil {
+		if err := printJSON(c.App.Writer, pv); err != nil {
 			return err
 		}
 	} else {
@@ -225,11 +222,7 @@ func printPresentation(c *cli.Context, pv *node.PresentationVerification) error 
 				fmt.Fprintf(c.App.Writer, "      component %s: %s\n", comp.Digest, state)
 			}
 		}
-		if pv.Verified {
-			fmt.Fprintln(c.App.Writer, "verified")
-		} else {
-			fmt.Fprintln(c.App.Writer, "NOT verified")
-		}
+		printVerdict(c, pv.Verified)
 	}
 	if !pv.Verified {
 		return cli.Exit("", 1)

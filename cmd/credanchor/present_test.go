@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
@@ -22,17 +21,7 @@ import (
 // presentation that `credanchor verify --presentation --rpc` checks against
 // nothing but geth.
 func TestLearnerFlow(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	geth, err := testnet.StartGeth(ctx, testnet.GethConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer geth.Close()
-	c, err := testnet.DeployConsortium(ctx, geth)
-	if err != nil {
-		t.Fatal(err)
-	}
+	geth, c := startGethConsortium(t)
 	dir := t.TempDir()
 	file := func(name string) string { return filepath.Join(dir, name) }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -160,17 +159,20 @@ func registryAddress(c *cli.Context) (common.Address, error) {
 
 func printVerification(c *cli.Context, v *node.Verification) error {
 	if c.Bool(jsonOutFlag.Name) {
-		enc := json.NewEncoder(c.App.Writer)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return printJSON(c.App.Writer, v)
 	}
 	printChecks(c, v.Checks)
-	if v.Verified {
+	printVerdict(c, v.Verified)
+	return nil
+}
+
+// printVerdict ends the text of a verification with its outcome.
+func printVerdict(c *cli.Context, verified bool) {
+	if verified {
 		fmt.Fprintln(c.App.Writer, "verified")
 	} else {
 		fmt.Fprintln(c.App.Writer, "NOT verified")
 	}
-	return nil
 }
 
 // digestOfJSON is the credential digest of a JSON credential, as 0x-hex.
