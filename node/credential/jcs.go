@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gowebpki/jcs"
+
+	"github.com/credanchor/credanchor/node/internal/jsonlex"
 )
 
 // This file is an RFC 8785 (JCS) canonicaliser. It accepts exactly what
@@ -93,14 +95,7 @@ func appendCanonical(dst, data []byte) ([]byte, error) {
 }
 
 func (p *parser) skipSpace() {
-	for p.pos < len(p.in) {
-		switch p.in[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
+	p.pos = jsonlex.SkipSpace(p.in, p.pos)
 }
 
 func (p *parser) add(n jnode) int32 {
@@ -127,9 +122,11 @@ func (p *parser) value(depth int) (int32, error) {
 		return p.add(jnode{kind: kindString, clean: clean, start: start, end: p.pos, first: -1, next: -1, value: -1}), nil
 	case c == '-' || c >= '0' && c <= '9':
 		start := p.pos
-		if err := p.number(); err != nil {
-			return 0, err
+		end, ok := jsonlex.Number(p.in, p.pos)
+		if !ok {
+			return 0, errJCS("invalid number at byte %d", start)
 		}
+		p.pos = end
 		return p.add(jnode{kind: kindNumber, start: start, end: p.pos, first: -1, next: -1, value: -1}), nil
 	default:
 		for _, lit := range [...]string{"true", "false", "null"} {
@@ -256,15 +253,15 @@ func (p *parser) object(depth int) (int32, error) {
 func (p *parser) str() (clean bool, err error) {
 	p.pos++ // '"'
 	clean = true
-	for p.pos < len(p.in) {
-		c := p.in[p.pos]
-		switch {
-		case plainInString[c]:
-			p.pos++
-		case c == '"':
+	for {
+		if p.pos = jsonlex.SkipPlain(p.in, p.pos); p.pos >= len(p.in) {
+			return false, errJCS("unterminated string")
+		}
+		switch p.in[p.pos] {
+		case '"':
 			p.pos++
 			return clean, nil
-		case c == '\\':
+		case '\\':
 			clean = false
 			if err := p.escape(); err != nil {
 				return false, err
@@ -273,17 +270,7 @@ func (p *parser) str() (clean bool, err error) {
 			return false, errJCS("control character in a string at byte %d", p.pos)
 		}
 	}
-	return false, errJCS("unterminated string")
 }
-
-// plainInString marks the bytes a string holds as they are: all but
-// '"', '\\' and control characters.
-var plainInString = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // escape checks the escape at p.pos: a \u escape of a UTF-16 surrogate must
 // be a high one followed by an escaped low one (RFC 8785 §3.2.2.2).
@@ -291,15 +278,14 @@ func (p *parser) escape() error {
 	if p.pos+1 >= len(p.in) {
 		return errJCS("unterminated string")
 	}
-	switch p.in[p.pos+1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+	if _, ok := jsonlex.Unescape(p.in[p.pos+1]); ok {
 		p.pos += 2
 		return nil
-	case 'u':
-	default:
+	}
+	if p.in[p.pos+1] != 'u' {
 		return errJCS("invalid escape %q", p.in[p.pos:p.pos+2])
 	}
-	r, ok := hex4(p.in[p.pos+2:])
+	r, ok := jsonlex.UnicodeEscape(p.in, p.pos)
 	if !ok {
 		return errJCS("invalid \\u escape at byte %d", p.pos)
 	}
@@ -310,72 +296,10 @@ func (p *parser) escape() error {
 	if r >= 0xDC00 {
 		return errJCS("lone low surrogate \\u%04x", r)
 	}
-	if len(p.in)-p.pos < 6 || p.in[p.pos] != '\\' || p.in[p.pos+1] != 'u' {
-		return errJCS("high surrogate \\u%04x without a low one", r)
-	}
-	if lo, ok := hex4(p.in[p.pos+2:]); !ok || lo < 0xDC00 || lo > 0xDFFF {
+	if lo, ok := jsonlex.UnicodeEscape(p.in, p.pos); !ok || lo < 0xDC00 || lo > 0xDFFF {
 		return errJCS("high surrogate \\u%04x without a low one", r)
 	}
 	p.pos += 6
-	return nil
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
-
-// number scans the number at p.pos (RFC 8259 §6 grammar).
-func (p *parser) number() error {
-	start := p.pos
-	digits := func() int {
-		n := 0
-		for p.pos < len(p.in) && p.in[p.pos] >= '0' && p.in[p.pos] <= '9' {
-			p.pos++
-			n++
-		}
-		return n
-	}
-	if p.in[p.pos] == '-' {
-		p.pos++
-	}
-	switch {
-	case p.pos < len(p.in) && p.in[p.pos] == '0':
-		p.pos++
-	case digits() == 0:
-		return errJCS("invalid number at byte %d", start)
-	}
-	if p.pos < len(p.in) && p.in[p.pos] == '.' {
-		p.pos++
-		if digits() == 0 {
-			return errJCS("invalid number at byte %d", start)
-		}
-	}
-	if p.pos < len(p.in) && (p.in[p.pos] == 'e' || p.in[p.pos] == 'E') {
-		p.pos++
-		if p.pos < len(p.in) && (p.in[p.pos] == '+' || p.in[p.pos] == '-') {
-			p.pos++
-		}
-		if digits() == 0 {
-			return errJCS("invalid number at byte %d", start)
-		}
-	}
 	return nil
 }
 
@@ -434,31 +358,20 @@ func unquote(dst, s []byte) []byte {
 			i++
 			continue
 		}
-		switch s[i+1] {
-		case 'b':
-			dst = append(dst, '\b')
-		case 'f':
-			dst = append(dst, '\f')
-		case 'n':
-			dst = append(dst, '\n')
-		case 'r':
-			dst = append(dst, '\r')
-		case 't':
-			dst = append(dst, '\t')
-		case 'u':
-			r, _ := hex4(s[i+2:])
-			if utf16.IsSurrogate(r) {
-				lo, _ := hex4(s[i+8:])
-				r = utf16.DecodeRune(r, lo)
-				i += 6
-			}
-			dst = utf8.AppendRune(dst, r)
-			i += 6
+		if b, ok := jsonlex.Unescape(s[i+1]); ok {
+			dst = append(dst, b)
+			i += 2
 			continue
-		default: // '"', '\\', '/'
-			dst = append(dst, s[i+1])
 		}
-		i += 2
+		// \uXXXX, or a surrogate pair of them.
+		r, _ := jsonlex.UnicodeEscape(s, i)
+		if utf16.IsSurrogate(r) {
+			lo, _ := jsonlex.UnicodeEscape(s, i+6)
+			r = utf16.DecodeRune(r, lo)
+			i += 6
+		}
+		dst = utf8.AppendRune(dst, r)
+		i += 6
 	}
 	return dst
 }
@@ -472,7 +385,7 @@ func appendString[T string | []byte](dst []byte, s T) []byte {
 	done := 0 // s[:done] is written
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if plainInString[c] {
+		if jsonlex.IsPlain(c) {
 			continue
 		}
 		dst = append(dst, s[done:i]...)
@@ -584,11 +497,10 @@ func AppendCanonicalValue(dst []byte, v any) ([]byte, error) {
 		}
 		return appendString(dst, t), nil
 	case json.Number:
-		p := parser{in: []byte(t)}
-		if t == "" || p.number() != nil || p.pos != len(p.in) {
+		if end, ok := jsonlex.Number(string(t), 0); !ok || end != len(t) {
 			return nil, errJCS("invalid number %q", string(t))
 		}
-		return appendNumber(dst, p.in)
+		return appendNumber(dst, []byte(t))
 	case float64:
 		return appendFloat(dst, t)
 	case []any:

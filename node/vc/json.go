@@ -6,6 +6,8 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/credanchor/credanchor/node/internal/jsonlex"
 )
 
 // Limits on what ParseCredential and ParsePresentation accept. They bound the
@@ -145,14 +147,7 @@ func (d *decoder) errorf(format string, args ...any) error {
 }
 
 func (d *decoder) skipSpace() {
-	for d.pos < len(d.in) {
-		switch d.in[d.pos] {
-		case ' ', '\t', '\n', '\r':
-			d.pos++
-		default:
-			return
-		}
-	}
+	d.pos = jsonlex.SkipSpace(d.in, d.pos)
 }
 
 // expect skips whitespace and consumes c.
@@ -289,39 +284,12 @@ func (d *decoder) literal(lit string) error {
 // number reads a number (RFC 8259 §6) as written.
 func (d *decoder) number() (json.Number, error) {
 	start := d.pos
-	digits := func() int {
-		n := 0
-		for d.pos < len(d.in) && d.in[d.pos] >= '0' && d.in[d.pos] <= '9' {
-			d.pos++
-			n++
-		}
-		return n
-	}
-	if d.in[d.pos] == '-' {
-		d.pos++
-	}
-	switch {
-	case d.pos < len(d.in) && d.in[d.pos] == '0':
-		d.pos++
-	case digits() == 0:
+	end, ok := jsonlex.Number(d.in, d.pos)
+	d.pos = end
+	if !ok {
 		return "", d.errorf("invalid number")
 	}
-	if d.pos < len(d.in) && d.in[d.pos] == '.' {
-		d.pos++
-		if digits() == 0 {
-			return "", d.errorf("invalid number")
-		}
-	}
-	if d.pos < len(d.in) && (d.in[d.pos] == 'e' || d.in[d.pos] == 'E') {
-		d.pos++
-		if d.pos < len(d.in) && (d.in[d.pos] == '+' || d.in[d.pos] == '-') {
-			d.pos++
-		}
-		if digits() == 0 {
-			return "", d.errorf("invalid number")
-		}
-	}
-	return json.Number(d.in[start:d.pos]), nil
+	return json.Number(d.in[start:end]), nil
 }
 
 // vocabulary holds the keys and values that most credentials, Open Badges
@@ -389,117 +357,69 @@ func (d *decoder) str() (string, error) {
 func (d *decoder) strValue() (any, error) {
 	d.pos++ // '"'
 	start := d.pos
-	for d.pos < len(d.in) {
-		switch c := d.in[d.pos]; {
-		case plainInString[c]:
-			d.pos++
-		case c == '"':
-			d.pos++
-			if d.pos-1-start <= maxVocabularyLen {
-				if v, ok := vocabulary[d.in[start:d.pos-1]]; ok {
-					return v, nil
-				}
+	if d.pos = jsonlex.SkipPlain(d.in, d.pos); d.pos >= len(d.in) {
+		return nil, d.errorf("unexpected end of JSON input")
+	}
+	switch d.in[d.pos] {
+	case '"':
+		d.pos++
+		if d.pos-1-start <= maxVocabularyLen {
+			if v, ok := vocabulary[d.in[start:d.pos-1]]; ok {
+				return v, nil
 			}
-			return d.in[start : d.pos-1], nil
-		case c == '\\':
-			return d.escaped(start)
-		default:
-			return nil, d.errorf("invalid control character in string")
 		}
+		return d.in[start : d.pos-1], nil
+	case '\\':
+		return d.escaped(start)
+	default:
+		return nil, d.errorf("invalid control character in string")
 	}
-	return nil, d.errorf("unexpected end of JSON input")
 }
-
-// plainInString marks the bytes a string holds as they are: all but '"',
-// '\\' and control characters (the document is valid UTF-8).
-var plainInString = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // escaped finishes reading a string that begins at start and has an escape
 // at d.pos.
 func (d *decoder) escaped(start int) (any, error) {
 	buf := append(make([]byte, 0, d.pos-start+16), d.in[start:d.pos]...)
-	for d.pos < len(d.in) {
-		c := d.in[d.pos]
-		switch {
-		case c == '"':
+	for {
+		plain := jsonlex.SkipPlain(d.in, d.pos)
+		buf = append(buf, d.in[d.pos:plain]...)
+		if d.pos = plain; d.pos >= len(d.in) {
+			break
+		}
+		if c := d.in[d.pos]; c == '"' {
 			d.pos++
 			return string(buf), nil
-		case c < 0x20:
+		} else if c != '\\' {
 			return "", d.errorf("invalid control character in string")
-		case c != '\\':
-			buf = append(buf, c)
-			d.pos++
-			continue
 		}
 		if d.pos+1 >= len(d.in) {
 			break
 		}
-		switch e := d.in[d.pos+1]; e {
-		case '"', '\\', '/':
-			buf = append(buf, e)
-		case 'b':
-			buf = append(buf, '\b')
-		case 'f':
-			buf = append(buf, '\f')
-		case 'n':
-			buf = append(buf, '\n')
-		case 'r':
-			buf = append(buf, '\r')
-		case 't':
-			buf = append(buf, '\t')
-		case 'u':
-			r, ok := hex4(d.in[d.pos+2:])
-			if !ok {
-				return "", d.errorf("invalid \\u escape")
-			}
-			d.pos += 6
-			if utf16.IsSurrogate(r) {
-				// A pair decodes to one character; anything else is
-				// U+FFFD, and a following escape is read on its own.
-				r2, ok := rune(0), false
-				if len(d.in)-d.pos >= 6 && d.in[d.pos] == '\\' && d.in[d.pos+1] == 'u' {
-					r2, ok = hex4(d.in[d.pos+2:])
-				}
-				if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
-					r = dec
-					d.pos += 6
-				} else {
-					r = utf8.RuneError
-				}
-			}
-			buf = utf8.AppendRune(buf, r)
+		if b, ok := jsonlex.Unescape(d.in[d.pos+1]); ok {
+			buf = append(buf, b)
+			d.pos += 2
 			continue
-		default:
+		}
+		if d.in[d.pos+1] != 'u' {
 			return "", d.errorf("invalid escape %q in string", d.in[d.pos:d.pos+2])
 		}
-		d.pos += 2
+		r, ok := jsonlex.UnicodeEscape(d.in, d.pos)
+		if !ok {
+			return "", d.errorf("invalid \\u escape")
+		}
+		d.pos += 6
+		if utf16.IsSurrogate(r) {
+			// A pair decodes to one character; anything else is
+			// U+FFFD, and a following escape is read on its own.
+			r2, ok := jsonlex.UnicodeEscape(d.in, d.pos)
+			if dec := utf16.DecodeRune(r, r2); ok && dec != utf8.RuneError {
+				r = dec
+				d.pos += 6
+			} else {
+				r = utf8.RuneError
+			}
+		}
+		buf = utf8.AppendRune(buf, r)
 	}
 	return "", d.errorf("unexpected end of JSON input")
-}
-
-func hex4(b string) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for i := range 4 {
-		c := b[i]
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
