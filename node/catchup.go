@@ -102,7 +102,7 @@ type missingBatch struct {
 // store lacks, checking that its digests rebuild the anchored root. It
 // returns how many batches it stored. The checkpoint moves only past
 // blocks whose batches are all stored. Config.OnCatchUp follows it when
-// anything is missing.
+// anything is missing or it reads more than one range of blocks.
 func (n *Node) CatchUp(ctx context.Context) (int, error) {
 	if n.host == nil {
 		return 0, nil

@@ -196,20 +196,32 @@ func (d *decoder) object(depth int) (map[string]any, error) {
 		if obj[key] = v; len(obj) == n {
 			return nil, d.errorf("duplicate key %q", key)
 		}
-		d.skipSpace()
-		if d.pos >= len(d.in) {
-			return nil, d.errorf("unexpected end of JSON input")
+		end, err := d.next('}', "after object key:value pair")
+		if err != nil {
+			return nil, err
 		}
-		switch d.in[d.pos] {
-		case ',':
-			d.pos++
-		case '}':
-			d.pos++
+		if end {
 			return obj, nil
-		default:
-			return nil, d.errorf("invalid character %q after object key:value pair", d.in[d.pos])
 		}
 	}
+}
+
+// next reads what follows a member or an element: ',' before another, or
+// closing, which ends the container (end true).
+func (d *decoder) next(closing byte, what string) (end bool, err error) {
+	d.skipSpace()
+	if d.pos >= len(d.in) {
+		return false, d.errorf("unexpected end of JSON input")
+	}
+	switch d.in[d.pos] {
+	case ',':
+		d.pos++
+		return false, nil
+	case closing:
+		d.pos++
+		return true, nil
+	}
+	return false, d.errorf("invalid character %q %s", d.in[d.pos], what)
 }
 
 // array reads the array at d.pos, at the given depth.
@@ -230,18 +242,12 @@ func (d *decoder) array(depth int) ([]any, error) {
 			return nil, err
 		}
 		arr = append(arr, v)
-		d.skipSpace()
-		if d.pos >= len(d.in) {
-			return nil, d.errorf("unexpected end of JSON input")
+		end, err := d.next(']', "after array element")
+		if err != nil {
+			return nil, err
 		}
-		switch d.in[d.pos] {
-		case ',':
-			d.pos++
-		case ']':
-			d.pos++
+		if end {
 			return arr, nil
-		default:
-			return nil, d.errorf("invalid character %q after array element", d.in[d.pos])
 		}
 	}
 }
